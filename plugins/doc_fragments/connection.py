@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  platform:
+    description:
+      - The integration platform to talk to.
+      - If not set, the value of the E(FLOWOPS_PLATFORM) environment variable is used.
+    type: str
+    default: celigo
+    choices: [celigo]
+  api_url:
+    description:
+      - Base URL of the platform API, without the C(/v1) path, for example V(https://api.integrator.io).
+      - Overrides O(region). Point it at the bundled emulator for offline tries.
+      - If not set, the value of the E(FLOWOPS_API_URL) environment variable is used.
+    type: str
+  region:
+    description:
+      - Celigo region used when O(api_url) is not set. V(us) is U(https://api.integrator.io),
+        V(eu) is U(https://api.eu.integrator.io).
+      - If not set, the value of the E(FLOWOPS_REGION) environment variable is used.
+    type: str
+    default: us
+  api_token:
+    description:
+      - API token, sent as a bearer token. It is never logged or returned.
+      - If not set, the value of the E(FLOWOPS_API_TOKEN) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Verify the API's TLS certificate. Set to V(false) only for a trusted test host.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response (1 to 3600).
+    type: float
+    default: 30
+  max_retries:
+    description:
+      - How many times a request is re-sent after HTTP 429, a gateway error (502, 503, 504) or a connection
+        failure. GET and PUT are re-sent; a POST is re-sent only when it provably never reached the server.
+        HTTP 400, 401, 403, 404, 409 and 422 are never retried.
+    type: int
+    default: 5
+  retry_after_cap:
+    description:
+      - The longest C(Retry-After) wait, in seconds, the module honours. When the server asks for longer
+        the task fails with a clear message instead of sleeping.
+    type: int
+    default: 120
+  max_concurrency:
+    description:
+      - How many requests one task sends at once when it works on many flows and steps (1 to 64).
+    type: int
+    default: 8
+  max_requests_per_second:
+    description:
+      - Client-side ceiling on requests per second for the whole task, to stay under the account's API
+        limit. V(0) means no ceiling.
+    type: float
+    default: 0
+requirements:
+  - requests
+"""

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  flow_ids:
+    description:
+      - Ids of the flows to work on.
+      - At least one of O(flow_ids), O(abstract_flow_id) or O(integration_id) is required.
+    type: list
+    elements: str
+    default: []
+  abstract_flow_id:
+    description:
+      - Id of an abstract (multi-instance) flow, or a list of them; every instance is included.
+    type: list
+    elements: str
+    default: []
+    aliases: [abstract_flow_ids]
+  integration_id:
+    description:
+      - Include every flow of this integration.
+    type: str
+"""
+
+    ERRORS = r"""
+options:
+  step_ids:
+    description:
+      - Only these steps (export or import ids). Default is every step of each flow.
+    type: list
+    elements: str
+    default: []
+  occurred_after:
+    description:
+      - Only errors that occurred at or after this time. ISO 8601 (V(2026-11-20T04:00:00Z)), V(now), or a
+        relative age such as V(2h), V(30m), V(1d).
+    type: str
+  occurred_before:
+    description:
+      - Only errors that occurred before this time; same formats as O(occurred_after).
+    type: str
+  sources:
+    description:
+      - Only errors from these sources, for example V(application), V(connection), V(mapping).
+    type: list
+    elements: str
+    default: []
+  classifications:
+    description:
+      - Only errors with these classifications. Unclassified errors count as V(none).
+    type: list
+    elements: str
+    default: []
+    choices: [connection, duplicate, governance, intermittent, missing, parse, value, rate_limit, too_large, none]
+  codes:
+    description:
+      - Only errors with these codes, for example V(500) or V(script_error).
+    type: list
+    elements: str
+    default: []
+  message_regex:
+    description:
+      - Only errors whose message matches this Python regular expression (searched, not anchored).
+    type: str
+  retryable:
+    description:
+      - V(true) keeps only errors that carry a C(retryDataKey); V(false) only those without one.
+    type: bool
+  tags:
+    description:
+      - Only errors carrying at least one of these tags.
+    type: list
+    elements: str
+    default: []
+  error_ids:
+    description:
+      - Only these error ids.
+    type: list
+    elements: str
+    default: []
+  retry_data_keys:
+    description:
+      - Only errors with these retry data keys.
+    type: list
+    elements: str
+    default: []
+"""

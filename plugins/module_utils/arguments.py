@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection options every module shares, and the adapter they build."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client, RetryPolicy
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
+
+CONNECTION_SPEC = dict(
+    platform=dict(type="str", default="celigo", choices=sorted(ADAPTERS), fallback=(env_fallback, ["FLOWOPS_PLATFORM"])),
+    api_url=dict(type="str", fallback=(env_fallback, ["FLOWOPS_API_URL"])),
+    region=dict(type="str", default="us", fallback=(env_fallback, ["FLOWOPS_REGION"])),
+    api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["FLOWOPS_API_TOKEN"])),
+    validate_certs=dict(type="bool", default=True),
+    timeout=dict(type="float", default=30),
+    max_retries=dict(type="int", default=5),
+    retry_after_cap=dict(type="int", default=120),
+    max_concurrency=dict(type="int", default=8),
+    max_requests_per_second=dict(type="float", default=0),
+)
+
+
+def _check_range(params, name, low, high=None):
+    value = params[name]
+    if value < low or (high is not None and value > high):
+        bound = "between %s and %s" % (low, high) if high is not None else "at least %s" % low
+        raise ValidationError("%s: %s is out of range; use a value %s" % (name, value, bound))
+
+
+def validate_connection(params):
+    if not params.get("api_token"):
+        raise ValidationError("api_token: no API token; set api_token or the FLOWOPS_API_TOKEN environment variable")
+    _check_range(params, "timeout", 1, 3600)
+    _check_range(params, "max_retries", 0, 20)
+    _check_range(params, "retry_after_cap", 0, 3600)
+    _check_range(params, "max_concurrency", 1, 64)
+    _check_range(params, "max_requests_per_second", 0)
+    api_url = params.get("api_url")
+    if api_url and not api_url.startswith(("https://", "http://")):
+        raise ValidationError("api_url: '%s' must start with https:// (or http:// for a local emulator)" % api_url)
+
+
+def adapter_from_params(params):
+    """Validate the connection options and return the platform adapter with its client."""
+    validate_connection(params)
+    adapter_class = ADAPTERS[params["platform"]]
+    base_url = adapter_class.base_url(params.get("api_url"), params.get("region"))
+    client = Client(
+        base_url,
+        params["api_token"],
+        auth_header=adapter_class.auth_header,
+        auth_prefix=adapter_class.auth_prefix,
+        validate_certs=params["validate_certs"],
+        timeout=params["timeout"],
+        policy=RetryPolicy(max_retries=params["max_retries"], retry_after_cap=params["retry_after_cap"]),
+        max_requests_per_second=params["max_requests_per_second"],
+        pool_size=params["max_concurrency"],
+    )
+    return adapter_class(client)

@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP client every module uses: auth, retries, Retry-After, rate ceiling, error mapping."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import threading
+import time
+import traceback
+
+from urllib.parse import quote, urljoin, urlsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from requests.auth import AuthBase
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    AuthBase = object
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+
+USER_AGENT = "flowops.ipaas/0.1.0"
+MASK = "********"
+
+
+class RetryPolicy:
+    """What is retried, how often and how long to wait: data, not loops scattered in modules."""
+
+    # 429 means the server did not process the request, so every method may be re-sent.
+    RATE_LIMITED = 429
+    # Gateway errors may hide a request that was processed: only idempotent methods are re-sent.
+    TRANSIENT = (502, 503, 504)
+    IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+
+    def __init__(self, max_retries=5, backoff=0.5, backoff_max=30.0, retry_after_cap=120):
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.retry_after_cap = retry_after_cap
+
+    def backoff_delay(self, attempt):
+        return min(self.backoff * (2 ** attempt), self.backoff_max)
+
+    def is_idempotent(self, method):
+        return method in self.IDEMPOTENT_METHODS
+
+
+class _HeaderAuth(AuthBase):
+    """Sets the auth header on every request; as ``session.auth`` it also keeps ~/.netrc from replacing it."""
+
+    def __init__(self, header, value):
+        self.header = header
+        self.value = value
+
+    def __call__(self, request):
+        request.headers[self.header] = self.value
+        return request
+
+
+class Response:
+    def __init__(self, status, headers, body, url):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+
+
+def parse_retry_after(value):
+    """Integer seconds from a Retry-After header, or None (HTTP dates and junk fall back to backoff)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    return None
+
+
+class _RateCeiling:
+    """Spaces requests so the whole module stays under ``per_second`` across threads."""
+
+    def __init__(self, per_second, sleep):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.next_at = 0.0
+
+    def wait(self):
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            self.sleep(start - now)
+
+
+class Client:
+    """HTTP access to one platform account. Safe to share between threads."""
+
+    def __init__(self, base_url, token, auth_header="Authorization", auth_prefix="Bearer ", validate_certs=True,
+                 timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self.timeout = timeout
+        self.sleep = sleep
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self._ceiling = _RateCeiling(max_requests_per_second, sleep)
+        self._secrets = _secret_forms(token)
+        self.session = requests.Session()
+        self.session.auth = _HeaderAuth(auth_header, auth_prefix + token)
+        self.session.verify = validate_certs
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    # -- URLs -----------------------------------------------------------------------------------
+
+    def url_for(self, path_or_url):
+        """Absolute URL on the configured host; anything pointing elsewhere is refused."""
+        url = urljoin(self.base_url + "/", path_or_url.lstrip("/")) if "://" not in path_or_url else path_or_url
+        if not same_origin(url, self.base_url):
+            raise FlowOpsError("refusing to send the API token to %s: it is not the configured host %s"
+                               % (_origin(url), _origin(self.base_url)))
+        return url
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(self, method, path, params=None, body=None, allow_empty=False):
+        """Send one API call with the retry policy applied; returns a ``Response`` or raises ``FlowOpsError``."""
+        method = method.upper()
+        url = self.url_for(path)
+        display_path = urlsplit(url).path
+        attempt = 0
+        while True:
+            self._ceiling.wait()
+            self._count()
+            try:
+                raw = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+            except requests.exceptions.RequestException as exc:
+                never_sent = _never_reached_server(exc)
+                if attempt < self.policy.max_retries and (never_sent or self.policy.is_idempotent(method)):
+                    self.sleep(self.policy.backoff_delay(attempt))
+                    attempt += 1
+                    continue
+                raise FlowOpsError(self.scrub(_describe_exception(exc, self.timeout, attempt)), method=method,
+                                   path=display_path, may_have_applied=not never_sent)
+
+            delay = self._retry_delay(raw, method, attempt, display_path)
+            if delay is not None:
+                raw.close()
+                self.sleep(delay)
+                attempt += 1
+                continue
+            return self._to_response(raw, method, display_path, allow_empty, attempt)
+
+    def _retry_delay(self, raw, method, attempt, display_path):
+        status = raw.status_code
+        if attempt >= self.policy.max_retries:
+            return None
+        if status == RetryPolicy.RATE_LIMITED:
+            asked = parse_retry_after(raw.headers.get("Retry-After"))
+            if asked is None:
+                return self.policy.backoff_delay(attempt)
+            if asked > self.policy.retry_after_cap:
+                raise FlowOpsError("rate limited: the server asks to wait %d s (Retry-After), more than retry_after_cap "
+                                   "(%d s); raise retry_after_cap or lower max_concurrency" % (asked, self.policy.retry_after_cap),
+                                   status=status, method=method, path=display_path, code="rate_limited")
+            return asked
+        if status in RetryPolicy.TRANSIENT and self.policy.is_idempotent(method):
+            return self.policy.backoff_delay(attempt)
+        return None
+
+    def _to_response(self, raw, method, display_path, allow_empty, attempt):
+        status = raw.status_code
+        text = raw.text
+        if status >= 400:
+            code, message = _error_message(raw, text)
+            if attempt and (status == RetryPolicy.RATE_LIMITED or status in RetryPolicy.TRANSIENT):
+                message += " (gave up after %d retries)" % attempt
+            raise FlowOpsError(self.scrub(message), status=status, method=method, path=display_path,
+                               code=code, may_have_applied=status >= 500)
+        if status == 204 or (not text.strip() and allow_empty):
+            return Response(status, raw.headers, None, raw.url)
+        if not text.strip():
+            raise FlowOpsError("empty response body where JSON was expected", status=status, method=method,
+                               path=display_path)
+        try:
+            body = json.loads(text)
+        except ValueError:
+            raise FlowOpsError(self.scrub("response is not valid JSON (%s, %d bytes): %s"
+                                          % (raw.headers.get("Content-Type", "no content type"), len(text), _snippet(text))),
+                               status=status, method=method, path=display_path)
+        return Response(status, raw.headers, body, raw.url)
+
+    def _count(self):
+        with self._count_lock:
+            self.request_count += 1
+
+    def scrub(self, text):
+        """Remove every form of the token from text that may echo it."""
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def close(self):
+        self.session.close()
+
+
+def same_origin(url, base_url):
+    return _origin(url) == _origin(base_url)
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return "%s://%s:%s" % (parts.scheme, (parts.hostname or "").lower(), port)
+
+
+def _secret_forms(token):
+    forms = {token, quote(token, safe=""), base64.b64encode(token.encode("utf-8")).decode("ascii")}
+    return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
+def _never_reached_server(exc):
+    """True only when the request provably never left this host (refused/unresolvable/connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    name = type(reason).__name__
+    return name in ("NewConnectionError", "NameResolutionError") or "Failed to establish a new connection" in str(reason)
+
+
+def _describe_exception(exc, timeout, attempt):
+    if isinstance(exc, requests.exceptions.Timeout):
+        what = "no response within %s s (timeout)" % timeout
+    elif isinstance(exc, requests.exceptions.SSLError):
+        what = "TLS certificate verification failed (set validate_certs: false only for a trusted test host)"
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        what = "connection failed: %s" % _snippet(str(exc))
+    else:
+        what = "request failed: %s" % _snippet(str(exc))
+    if attempt:
+        what += " (gave up after %d retries)" % attempt
+    return what
+
+
+def _error_message(raw, text):
+    """(code, message) from the platform's error body; Celigo's 401 is a bare {"message": ...}."""
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+            messages = [e.get("message", "") if isinstance(e, dict) else str(e) for e in errors]
+            code = first.get("code")
+            return (str(code) if code is not None else None), "; ".join(m for m in messages if m) or raw.reason
+        for key in ("message", "detail", "error"):
+            if isinstance(body.get(key), str):
+                return None, body[key]
+    if text.strip():
+        return None, "unexpected %s response: %s" % (raw.headers.get("Content-Type", "non-JSON"), _snippet(text))
+    return None, raw.reason or "no response body"
+
+
+def _snippet(text, limit=120):
+    return " ".join(text.split())[:limit]

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flow_errors_info
+short_description: List and summarise the errors of flows, abstract-flow instances and steps
+version_added: 0.1.0
+description:
+  - Reads the open (or resolved) errors of the selected flows, every instance of an abstract flow, or every
+    flow of an integration, following every page, and filters them by time window, source, classification,
+    code, message, tags or retryability.
+  - Returns a summary grouped by flow, step, classification and code, and the matching records up to
+    O(max_records). For very large sets, O(records_file) streams every matching record to a JSON-lines file.
+  - Steps are read concurrently (see O(max_concurrency)); only steps the flow's error summary reports as
+    having open errors are listed.
+author:
+  - flowops.ipaas contributors
+extends_documentation_fragment:
+  - flowops.ipaas.connection
+  - flowops.ipaas.selection
+  - flowops.ipaas.selection.errors
+  - flowops.ipaas.attributes
+  - flowops.ipaas.attributes.info
+options:
+  resolved:
+    description:
+      - List resolved errors instead of open ones.
+    type: bool
+    default: false
+  summary:
+    description:
+      - Return the RV(summary) counts.
+    type: bool
+    default: true
+  max_records:
+    description:
+      - Most records returned in RV(errors). V(0) returns only counts. RV(total) always counts every match.
+    type: int
+    default: 1000
+  records_file:
+    description:
+      - Write every matching record, one JSON object a line, to this file on the host running the module.
+      - The file is replaced atomically when the listing completes.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Summarise open errors of every instance of an abstract flow
+  flowops.ipaas.flow_errors_info:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+  register: report
+
+- name: Show the counts per classification
+  ansible.builtin.debug:
+    var: report.summary.by_classification
+
+- name: Retryable rate-limit errors of the last two hours on one step
+  flowops.ipaas.flow_errors_info:
+    flow_ids: [6a0fc7eb7202049b32ea45b1]
+    step_ids: [6a0fcdfa3f8562a7b1a3b3f2]
+    classifications: [rate_limit, intermittent]
+    retryable: true
+    occurred_after: 2h
+  register: recent
+
+- name: Stream every error of an integration to a file instead of the result
+  flowops.ipaas.flow_errors_info:
+    integration_id: 6a0fc7eb7202049b32ea45aa
+    max_records: 0
+    records_file: /var/tmp/errors.jsonl
+"""
+
+RETURN = r"""
+total:
+  description: Number of errors that matched the selection.
+  returned: always
+  type: int
+  sample: 1240
+truncated:
+  description: True when RV(errors) holds fewer records than RV(total) because of O(max_records).
+  returned: always
+  type: bool
+  sample: false
+errors:
+  description:
+    - Matching error records as the platform returns them, plus C(_flowId) and C(_stepId).
+    - At most O(max_records), in flow and step order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - errorId: "6a0fd1e2a1b2c3d4e5f60718"
+      retryDataKey: "fad632cf388547f9a0d73a4b54d34f8d"
+      occurredAt: "2026-11-20T04:22:12.852Z"
+      source: application
+      code: "503"
+      message: Service Unavailable
+      classification: intermittent
+      _flowId: "6a0fc7eb7202049b32ea45b1"
+      _stepId: "6a0fcdfa3f8562a7b1a3b3f2"
+summary:
+  description: Counts of the matching errors.
+  returned: when O(summary=true)
+  type: dict
+  contains:
+    flows:
+      description: Number of flows read.
+      type: int
+    retryable:
+      description: Errors that carry a retry data key.
+      type: int
+    not_retryable:
+      description: Errors without a retry data key (for example connection errors).
+      type: int
+    by_flow:
+      description: Count per flow id.
+      type: dict
+    by_step:
+      description: Count per flow id, then per step id.
+      type: dict
+    by_classification:
+      description: Count per classification (V(none) when unclassified).
+      type: dict
+    by_code:
+      description: "Count per C(code) and message, keyed C(code: message), the message shortened to 100 characters."
+      type: dict
+  sample:
+    flows: 40
+    retryable: 1180
+    not_retryable: 60
+    by_flow: {"6a0fc7eb7202049b32ea45b1": 31}
+    by_step: {"6a0fc7eb7202049b32ea45b1": {"6a0fcdfa3f8562a7b1a3b3f2": 31}}
+    by_classification: {intermittent: 900, connection: 60}
+    by_code: {"503: Service Unavailable": 900}
+records_file:
+  description: Path of the JSON-lines file written.
+  returned: when O(records_file) is set
+  type: str
+warnings_list:
+  description: Notes about the selection, such as an abstract flow with no instances.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter
+from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils.summary import ErrorSummary
+from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+
+ARGUMENT_SPEC = module_spec(
+    SELECTION_SPEC,
+    dict(
+        resolved=dict(type="bool", default=False),
+        summary=dict(type="bool", default=True),
+        max_records=dict(type="int", default=1000),
+        records_file=dict(type="path"),
+    ),
+)
+
+
+def run(module, adapter):
+    params = module.params
+    selection = ErrorSelection(params)
+    if params["max_records"] < 0:
+        raise ValidationError("max_records: %s is out of range; use 0 or more" % params["max_records"])
+    warnings = []
+    flows = select_flows(adapter, selection, params["max_concurrency"], warnings)
+    summary = ErrorSummary(flows)
+    records = []
+    writer = JsonLinesWriter(params["records_file"]) if params["records_file"] else None
+    try:
+        for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"], params["resolved"]):
+            summary.add(error)
+            if len(records) < params["max_records"]:
+                records.append(error)
+            if writer:
+                writer.write(error)
+    except Exception:
+        if writer:
+            writer.abort()
+        raise
+    result = dict(changed=False, total=summary.total, truncated=summary.total > len(records), errors=records,
+                  warnings_list=warnings)
+    if params["summary"]:
+        result["summary"] = summary.as_dict()
+    if writer:
+        result["records_file"] = writer.commit()
+    for warning in warnings:
+        module.warn(warning)
+    return result
+
+
+def main():
+    run_module(run, ARGUMENT_SPEC)
+
+
+if __name__ == "__main__":
+    main()
