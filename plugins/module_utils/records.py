@@ -55,3 +55,75 @@ def write_json(path, data):
     except OSError as exc:
         raise FlowOpsError("cannot write %s: %s" % (path, exc.strerror or exc))
     return path
+
+
+def write_report(path, header, key_records):
+    """Write a report atomically: ``header`` fields plus a ``keys`` list streamed from ``key_records``."""
+    path = os.path.abspath(path)
+    try:
+        handle, tmp_path = tempfile.mkstemp(prefix=".flowops-", suffix=".tmp", dir=os.path.dirname(path))
+        with os.fdopen(handle, "w") as stream:
+            head = json.dumps(header, indent=2, sort_keys=True)
+            stream.write(head[:-1].rstrip() + ',\n  "keys": [')
+            for index, record in enumerate(key_records):
+                stream.write(("," if index else "") + "\n    " + json.dumps(record, sort_keys=True))
+            stream.write("\n  ]\n}\n")
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise FlowOpsError("cannot write report %s: %s" % (path, exc.strerror or exc))
+    return path
+
+
+class Journal:
+    """Append-only record of submitted keys beside the report, so an interrupted run can be resumed.
+
+    Each line is flushed to disk before the next batch is sent.
+    """
+
+    def __init__(self, report_path, run_id):
+        self.path = os.path.abspath(report_path) + ".journal"
+        self.run_id = run_id
+        try:
+            self.stream = open(self.path, "a")
+        except OSError as exc:
+            raise FlowOpsError("cannot write journal %s: %s" % (self.path, exc.strerror or exc))
+
+    def record(self, keys, action, job=None):
+        for key in keys:
+            self.stream.write(json.dumps({"run_id": self.run_id, "key": key, "action": action, "job": job}) + "\n")
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+
+    def close(self, remove=False):
+        self.stream.close()
+        if remove and os.path.exists(self.path):
+            os.remove(self.path)
+
+
+def done_keys(report_path, run_id, actions):
+    """Keys a previous run with this ``run_id`` already acted on, from its report and journal."""
+    done = {}
+    if not (report_path and run_id):
+        return done
+    path = os.path.abspath(report_path)
+    if os.path.exists(path):
+        try:
+            with open(path) as stream:
+                report = json.load(stream)
+        except (OSError, ValueError) as exc:
+            raise FlowOpsError("report_file %s exists but cannot be read (%s); move it away or use another run_id"
+                               % (path, exc))
+        if report.get("run_id") == run_id:
+            for item in report.get("keys") or []:
+                if item.get("action") in actions:
+                    done[item.get("retryDataKey") or item.get("errorId")] = item.get("job")
+    if os.path.exists(path + ".journal"):
+        with open(path + ".journal") as stream:
+            for line in stream:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short when the previous run was killed
+                if item.get("run_id") == run_id and item.get("action") in actions:
+                    done[item["key"]] = item.get("job")
+    return done

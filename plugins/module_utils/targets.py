@@ -61,14 +61,19 @@ def steps_to_read(adapter, flows, selection, max_concurrency, resolved=False):
     ]
 
 
-def iter_selected_errors(adapter, flows, selection, max_concurrency, resolved=False):
+def iter_selected_errors(adapter, flows, selection, max_concurrency, resolved=False, enrich=None):
     """Yield every error that passes the selection, step by step in flow order, reading steps concurrently.
 
+    ``enrich(error)``, when given, runs in the worker on each match (for example to fetch its retry data).
     At most ``2 * max_concurrency`` steps' matches are held in memory at once.
     """
     def read_step(target):
         flow, step_id = target
-        return [error for error in adapter.iter_errors(flow["_id"], step_id, resolved) if selection.matches(error)]
+        matches = [error for error in adapter.iter_errors(flow["_id"], step_id, resolved) if selection.matches(error)]
+        if enrich:
+            for error in matches:
+                enrich(error)
+        return matches
 
     steps = steps_to_read(adapter, flows, selection, max_concurrency, resolved)
     for _target, errors, failure in fan_out(read_step, steps, max_concurrency):

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Retrying selected errors in batches, exactly once per key, and reconciling the outcome by key."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import batches
+from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import JOB
+
+ACTIONS = ("retried", "not_retryable", "skipped_disabled", "nothing_to_do", "already_done", "in_doubt", "failed")
+OUTCOMES = ("succeeded", "failed_again", "pending")
+NO_KEY = "no retryDataKey (connection-level error): fix the connection, then rerun the flow"
+TO_RETRY = "to_retry"
+
+
+def _is_inactive_flow(exc):
+    return exc.status == 422 and exc.code == "inactive_flow"
+
+
+def _open_error_ids(adapter, flow_id, step_id):
+    """``{retryDataKey: errorId}`` of the step's open errors, read fresh."""
+    return dict((e["retryDataKey"], e["errorId"]) for e in adapter.iter_errors(flow_id, step_id) if e.get("retryDataKey"))
+
+
+class BatchSender:
+    """Sends one batch; after a failure that may have reached the server, re-reads instead of re-sending."""
+
+    def __init__(self, adapter, ledger, strategy):
+        self.adapter = adapter
+        self.ledger = ledger
+        self.strategy = strategy
+
+    def __call__(self, batch):
+        """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble."""
+        flow_id, step_id, keys = batch
+        try:
+            return [self._post(flow_id, step_id, keys)]
+        except FlowOpsError as exc:
+            if _is_inactive_flow(exc):
+                return [(keys, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)")]
+            if not exc.may_have_applied:
+                return [(keys, "failed", None, str(exc))]
+            return self._settle(flow_id, step_id, keys, exc)
+
+    def _post(self, flow_id, step_id, keys):
+        job = self.adapter.retry(flow_id, step_id, keys, self.strategy)
+        if job is None:
+            return (keys, "nothing_to_do", None, "no key matched a stored retry snapshot (HTTP 204)")
+        return (keys, "retried", job, None)
+
+    def _settle(self, flow_id, step_id, keys, first_error):
+        """The POST may have been applied: keys whose original error left the open list were taken;
+        the rest are provably untouched and are sent once more."""
+        try:
+            still_open = _open_error_ids(self.adapter, flow_id, step_id)
+        except FlowOpsError as exc:
+            reason = "retry request may have reached the server (%s) and the open errors could not be re-read (%s)" % (
+                first_error, exc)
+            return [(keys, "in_doubt", None, reason)]
+        untouched = [k for k in keys if still_open.get(k) == self.ledger.error_id(k)]
+        taken = [k for k in keys if k not in untouched]
+        results = []
+        if taken:
+            results.append((taken, "retried", None, "request failed after the server took it (%s)" % first_error))
+        if untouched:
+            try:
+                results.append(self._post(flow_id, step_id, untouched))
+            except FlowOpsError as exc:
+                action = "in_doubt" if exc.may_have_applied else "failed"
+                results.append((untouched, action, None, str(exc)))
+        return results
+
+
+def submit(adapter, ledger, params, journal=None):
+    """Send every ``to_retry`` key in batches with bounded concurrency; returns the jobs created."""
+    jobs = []
+    sender = BatchSender(adapter, ledger, params["strategy"])
+    work = batches(ledger.groups(TO_RETRY), params["batch_size"])
+    for batch, outcomes, _error in fan_out(sender, work, params["max_concurrency"]):
+        flow_id, step_id = batch[0], batch[1]
+        for keys, action, job, reason in outcomes:
+            job_id = job.get("_id") if job else None
+            if job:
+                jobs.append({"_id": job_id, "_flowId": flow_id, "_stepId": step_id, "keys": len(keys),
+                             "status": job.get("status"), "done": job.get("done", False)})
+            for key in keys:
+                ledger.set_action(key, action, job=job_id, reason=reason)
+            if journal:
+                journal.record(keys, action, job_id)
+    return jobs
+
+
+def wait_for_jobs(adapter, jobs, timeout, interval, max_concurrency, sleep=time.sleep):
+    """Poll unfinished jobs until all are done or ``timeout`` seconds pass; updates ``jobs`` in place."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = [job for job in jobs if not job["done"]]
+        if not waiting:
+            return True
+        for job, latest in fan_out_all(lambda j: adapter.get_job(j["_id"]), waiting, max_concurrency):
+            job["status"] = latest.get("status")
+            job["done"] = latest.get("done", False)
+        if all(job["done"] for job in jobs):
+            return True
+        if time.monotonic() + interval > deadline:
+            return False
+        sleep(interval)
+
+
+def reconcile(adapter, ledger, jobs, max_concurrency):
+    """Outcome per retried key from a fresh listing, by retryDataKey (a failed retry comes back under a new errorId)."""
+    done_jobs = set(job["_id"] for job in jobs if job["done"])
+    groups = ledger.groups("retried")
+    listings = dict(fan_out_all(lambda target: _open_error_ids(adapter, target[0], target[1]), list(groups), max_concurrency))
+    for target, keys in groups.items():
+        open_ids = listings[target]
+        for key in keys:
+            entry_job = ledger.entries[key][JOB]
+            if key in open_ids:
+                outcome = "pending" if open_ids[key] == ledger.error_id(key) else "failed_again"
+            else:
+                outcome = "succeeded" if entry_job in done_jobs else "pending"
+            ledger.set_outcome(key, outcome)

@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flow_errors_resolve
+short_description: Resolve (dismiss) selected open errors, with a backup first
+version_added: 0.1.0
+description:
+  - Selects open errors like M(flowops.ipaas.flow_errors_info) and marks them resolved, in batches of at most
+    O(batch_size) error ids per request, fanned out over flows and steps with bounded concurrency in one task.
+    Resolving does not retry anything; use it for errors the team decided to drop (for example duplicates).
+  - With O(backup=true) every selected record (and, with O(backup_retry_data=true), its stored retry data) is
+    written to O(backup_file) before anything is resolved; if the backup cannot be written nothing is resolved.
+  - Idempotent; errors already resolved are not selected again, so a rerun reports C(changed=false).
+  - In check mode nothing is sent or written; the result (and C(--diff)) shows what would be resolved.
+author:
+  - flowops.ipaas contributors
+extends_documentation_fragment:
+  - flowops.ipaas.connection
+  - flowops.ipaas.selection
+  - flowops.ipaas.selection.errors
+  - flowops.ipaas.bulk
+  - flowops.ipaas.attributes
+  - flowops.ipaas.attributes.action
+options:
+  backup:
+    description:
+      - Write every selected record to O(backup_file), one JSON object a line, before resolving anything.
+    type: bool
+    default: false
+  backup_file:
+    description:
+      - Where the backup goes. Default is C(~/.flowops/backups/resolve-<time>-<run id>.jsonl) on the host running
+        the module.
+    type: path
+  backup_retry_data:
+    description:
+      - Also save each record's stored retry data (the payload a retry would re-run) in the backup, under
+        C(retryData). One extra request per retryable record.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Drop the duplicates of an abstract flow, keeping a backup
+  flowops.ipaas.flow_errors_resolve:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    classifications: [duplicate]
+    backup: true
+    backup_file: /var/backups/flowops/duplicates.jsonl
+    max_errors: 2000
+    report_file: /var/log/flowops/resolve.json
+  register: dropped
+
+- name: Resolve specific errors, showing what would change first
+  flowops.ipaas.flow_errors_resolve:
+    flow_ids: [6a0fc7eb7202049b32ea45b1]
+    error_ids: [6a0fd1e2a1b2c3d4e5f60718, 6a0fd1e2a1b2c3d4e5f60719]
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+counts:
+  description: Selected errors by what was done (C(resolved), C(failed)); C(selected) counts them all.
+  returned: always
+  type: dict
+  sample: {selected: 60, resolved: 60, failed: 0}
+per_flow:
+  description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
+  returned: always
+  type: dict
+jobs:
+  description: Always empty; resolving creates no jobs. Kept so retry and resolve results share one shape.
+  returned: always
+  type: list
+  elements: dict
+not_open_error_ids:
+  description: Ids given in O(error_ids) that are not open in the selected flows (already resolved, purged or unknown).
+  returned: always
+  type: list
+  elements: str
+backup_file:
+  description: Path of the backup written.
+  returned: when O(backup=true) and not in check mode
+  type: str
+run_id:
+  description: Id of this run, recorded in the report.
+  returned: always
+  type: str
+report_file:
+  description: Path of the JSON report listing every error id with what was done.
+  returned: when O(report_file) is set and not in check mode
+  type: str
+"""
+
+import os
+import time
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
+    BULK_SPEC, batches, fail_with_result, finish, guard_max_errors, new_run_id, validate_bulk)
+from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, REASON, Ledger, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter
+from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+
+ACTIONS = ("resolved", "failed")
+TO_RESOLVE = "to_resolve"
+
+ARGUMENT_SPEC = module_spec(
+    SELECTION_SPEC,
+    BULK_SPEC,
+    dict(
+        backup=dict(type="bool", default=False),
+        backup_file=dict(type="path"),
+        backup_retry_data=dict(type="bool", default=False),
+    ),
+)
+
+
+def _default_backup_file(run_id):
+    directory = os.path.expanduser("~/.flowops/backups")
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    return os.path.join(directory, "resolve-%s-%s.jsonl" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), run_id[:8]))
+
+
+def _retry_data_fetcher(adapter):
+    def attach(error):
+        if not error.get("retryDataKey"):
+            return
+        try:
+            error["retryData"] = adapter.retry_data(error["_flowId"], error["_stepId"], error["retryDataKey"])
+        except FlowOpsError as exc:
+            if exc.status != 404:
+                raise
+            error["retryData"] = None
+    return attach
+
+
+def _resolve_batch(adapter):
+    def send(batch):
+        flow_id, step_id, error_ids = batch
+        try:
+            adapter.resolve(flow_id, step_id, error_ids)
+            return "resolved", None
+        except FlowOpsError as exc:
+            return "failed", str(exc)
+    return send
+
+
+def run(module, adapter):
+    params = module.params
+    selection = ErrorSelection(params)
+    validate_bulk(params, adapter)
+    run_id = new_run_id(params)
+    started = utc_now()
+    flows = select_flows(adapter, selection, params["max_concurrency"], [])
+    ledger = Ledger(flows, ACTIONS)
+
+    backup = None
+    if params["backup"] and not module.check_mode:
+        try:
+            backup = JsonLinesWriter(params["backup_file"] or _default_backup_file(run_id))
+        except (OSError, FlowOpsError) as exc:
+            raise FlowOpsError("backup_file: cannot create the backup (%s); nothing was resolved" % exc)
+    enrich = _retry_data_fetcher(adapter) if backup and params["backup_retry_data"] else None
+    try:
+        for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"], enrich=enrich):
+            if ledger.add(error["_flowId"], error["_stepId"], error["errorId"], error["errorId"], TO_RESOLVE) and backup:
+                backup.write(error)
+        guard_max_errors(params, len(ledger.entries), "resolved")
+    except Exception:
+        if backup:
+            backup.abort()
+        raise
+
+    result = dict(changed=False, run_id=run_id, jobs=[],
+                  not_open_error_ids=sorted(selection.error_ids.difference(ledger.entries)))
+    header = dict(run_id=run_id, started=started, check_mode=module.check_mode)
+    if backup:
+        # The backup is complete and in place before the first write request.
+        result["backup_file"] = backup.commit()
+        header["backup_file"] = result["backup_file"]
+    if module.check_mode:
+        for key in ledger.keys(TO_RESOLVE):
+            ledger.set_action(key, "resolved", reason="check mode: would be resolved")
+    else:
+        work = batches(ledger.groups(TO_RESOLVE), params["batch_size"])
+        for batch, outcome, _error in fan_out(_resolve_batch(adapter), work, params["max_concurrency"]):
+            for error_id in batch[2]:
+                ledger.set_action(error_id, outcome[0], reason=outcome[1])
+    result["changed"] = bool(ledger.keys("resolved"))
+    finish(module, "flow_errors_resolve", ledger, result, "errorId", header, "resolved")
+
+    failed = result["counts"]["failed"]
+    if failed:
+        first = next(e[REASON] for e in ledger.entries.values() if e[ACTION] == "failed")
+        raise fail_with_result("resolved %d of %d selected errors; %d could not be resolved: %s"
+                               % (result["counts"]["resolved"], result["counts"]["selected"], failed, first), result)
+    return result
+
+
+def main():
+    run_module(run, ARGUMENT_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flow_errors_retry
+short_description: Retry errored records across flows, abstract-flow instances and steps, exactly once per key
+version_added: 0.1.0
+description:
+  - Selects open errors like M(flowops.ipaas.flow_errors_info) and retries every one that carries a
+    C(retryDataKey), in batches of at most O(batch_size) keys per request, fanned out over flows and steps
+    with bounded concurrency in one task.
+  - Errors without a key (connection-level errors) are reported as not retryable with the reason, never
+    dropped. A disabled flow (HTTP 422 C(inactive_flow)) is reported per flow and does not stop the others.
+  - A request that fails after it may have reached the server is never blindly re-sent; the step's open errors
+    are re-read and only keys whose original error is still open are sent again. No key is sent twice in one run.
+  - With O(wait=true) every retry job is polled until it finishes (or O(wait_timeout)), then each key is
+    reconciled against a fresh listing by C(retryDataKey), not by error id, as C(succeeded), C(failed_again)
+    (open again under a new error id) or C(pending).
+  - In check mode nothing is sent; the result shows exactly what would be retried.
+author:
+  - flowops.ipaas contributors
+extends_documentation_fragment:
+  - flowops.ipaas.connection
+  - flowops.ipaas.selection
+  - flowops.ipaas.selection.errors
+  - flowops.ipaas.bulk
+  - flowops.ipaas.attributes
+  - flowops.ipaas.attributes.action
+options:
+  strategy:
+    description:
+      - V(retry) re-runs the records at once; V(exponential_decay) lets the platform spread the retries out
+        with growing delays, kinder to a target system that is just recovering.
+    type: str
+    default: retry
+    choices: [retry, exponential_decay]
+  wait:
+    description:
+      - Wait for the retry jobs to finish and reconcile every key's outcome.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for the retry jobs with O(wait=true). Keys whose job is still running are C(pending).
+    type: int
+    default: 600
+  poll_interval:
+    description:
+      - Seconds between job polls with O(wait=true).
+    type: float
+    default: 2
+"""
+
+EXAMPLES = r"""
+- name: Retry every retryable error of every instance of an abstract flow and wait for the outcome
+  flowops.ipaas.flow_errors_retry:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    classifications: [intermittent, rate_limit]
+    occurred_after: "2026-11-20T04:00:00Z"
+    max_errors: 5000
+    wait: true
+    report_file: /var/log/flowops/retry-{{ ansible_date_time.iso8601_basic_short }}.json
+  register: retried
+
+- name: Say what happened
+  ansible.builtin.debug:
+    msg: "{{ retried.counts }}"
+
+- name: Retry what failed again once more, gently
+  flowops.ipaas.flow_errors_retry:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    retry_data_keys: "{{ retried.failed_again_keys }}"
+    strategy: exponential_decay
+    skip_disabled: true
+  when: retried.failed_again_keys | length > 0
+
+- name: See what would be retried, without retrying
+  flowops.ipaas.flow_errors_retry:
+    flow_ids: [6a0fc7eb7202049b32ea45b1]
+  check_mode: true
+"""
+
+RETURN = r"""
+counts:
+  description:
+    - Keys by what was done (C(retried), C(not_retryable), C(skipped_disabled), C(nothing_to_do) when the API
+      matched no stored snapshot, C(already_done) by an earlier run with the same O(run_id), C(in_doubt), C(failed))
+      and, with O(wait=true), by outcome (C(succeeded), C(failed_again), C(pending)). C(selected) counts them all.
+  returned: always
+  type: dict
+  sample: {selected: 1240, retried: 1180, not_retryable: 60, skipped_disabled: 0, nothing_to_do: 0,
+           already_done: 0, in_doubt: 0, failed: 0, succeeded: 1100, failed_again: 80, pending: 0}
+per_flow:
+  description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
+  returned: always
+  type: dict
+jobs:
+  description: Retry jobs created, with C(_id), C(_flowId), C(_stepId), C(keys), C(status) and C(done).
+  returned: always
+  type: list
+  elements: dict
+failed_again_keys:
+  description: Retry data keys that failed again (open under a new error id), ready for another round.
+  returned: always
+  type: list
+  elements: str
+run_id:
+  description: Id of this run, recorded in the report and its journal; pass it again to resume an interrupted run.
+  returned: always
+  type: str
+report_file:
+  description: Path of the JSON report listing every key with its action and outcome.
+  returned: when O(report_file) is set and not in check mode
+  type: str
+"""
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
+    BULK_SPEC, fail_with_result, finish, guard_max_errors, new_run_id, validate_bulk)
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, OUTCOME, REASON, Ledger, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import Journal, done_keys
+from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
+    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
+from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+
+ARGUMENT_SPEC = module_spec(
+    SELECTION_SPEC,
+    BULK_SPEC,
+    dict(
+        strategy=dict(type="str", default="retry", choices=["retry", "exponential_decay"]),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=600),
+        poll_interval=dict(type="float", default=2),
+    ),
+)
+
+
+def _validate(params, adapter):
+    validate_bulk(params, adapter)
+    if params["strategy"] not in adapter.retry_strategies:
+        raise adapter.unsupported("strategy '%s'" % params["strategy"], "use one of %s" % ", ".join(adapter.retry_strategies))
+    if params["wait_timeout"] < 0:
+        raise ValidationError("wait_timeout: %s is out of range; use 0 or more seconds" % params["wait_timeout"])
+    if params["poll_interval"] <= 0:
+        raise ValidationError("poll_interval: %s is out of range; use more than 0 seconds" % params["poll_interval"])
+
+
+def _account(ledger, error, params, disabled, already):
+    flow_id, step_id, key = error["_flowId"], error["_stepId"], error.get("retryDataKey")
+    if not key:
+        ledger.add(flow_id, step_id, error["errorId"], error["errorId"], "not_retryable", NO_KEY)
+    elif params["skip_disabled"] and flow_id in disabled:
+        ledger.add(flow_id, step_id, key, error["errorId"], "skipped_disabled", "flow is disabled (skip_disabled: true)")
+    elif key in already:
+        ledger.add(flow_id, step_id, key, error["errorId"], "already_done",
+                   "retried by an earlier run with run_id %s (job %s)" % (params["run_id"], already[key]))
+    else:
+        ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
+
+
+def _wait_and_reconcile(module, adapter, ledger, jobs):
+    params = module.params
+    try:
+        if not wait_for_jobs(adapter, jobs, params["wait_timeout"], params["poll_interval"], params["max_concurrency"]):
+            module.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending"
+                        % params["wait_timeout"])
+        reconcile(adapter, ledger, jobs, params["max_concurrency"])
+    except FlowOpsError as exc:
+        module.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
+        for key in ledger.keys("retried"):
+            ledger.set_outcome(key, "pending")
+
+
+def run(module, adapter):
+    params = module.params
+    selection = ErrorSelection(params)
+    _validate(params, adapter)
+    already = done_keys(params["report_file"], params["run_id"], ("retried",))
+    run_id = new_run_id(params)
+    started = utc_now()
+    flows = select_flows(adapter, selection, params["max_concurrency"], [])
+    disabled = set(flow["_id"] for flow in flows if flow["disabled"])
+    ledger = Ledger(flows, ACTIONS, OUTCOMES)
+    for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"]):
+        _account(ledger, error, params, disabled, already)
+    guard_max_errors(params, len(ledger.entries), "retried")
+
+    result = dict(changed=False, run_id=run_id, jobs=[], failed_again_keys=[])
+    header = dict(run_id=run_id, started=started, check_mode=module.check_mode, strategy=params["strategy"])
+    if module.check_mode:
+        for key in ledger.keys(TO_RETRY):
+            ledger.set_action(key, "retried", reason="check mode: would be retried")
+        result["changed"] = bool(ledger.keys("retried"))
+        return finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
+
+    journal = Journal(params["report_file"], run_id) if params["report_file"] else None
+    try:
+        result["jobs"] = submit(adapter, ledger, params, journal)
+        retried = ledger.keys("retried")
+        result["changed"] = bool(retried)
+        if params["wait"] and retried:
+            _wait_and_reconcile(module, adapter, ledger, result["jobs"])
+        result["failed_again_keys"] = [k for k, e in ledger.entries.items() if e[OUTCOME] == "failed_again"]
+        finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
+    finally:
+        if journal:
+            journal.close(remove=bool(result.get("report_file")))
+
+    counts = result["counts"]
+    unfinished = counts["failed"] + counts["in_doubt"]
+    if unfinished:
+        first = next(e[REASON] for e in ledger.entries.values() if e[ACTION] in ("failed", "in_doubt"))
+        raise fail_with_result("retried %d of %d selected keys; %d keys remain not retried (%d failed, %d in doubt): %s"
+                               % (counts["retried"], counts["selected"], unfinished, counts["failed"], counts["in_doubt"],
+                                  first), result)
+    return result
+
+
+def main():
+    run_module(run, ARGUMENT_SPEC)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""flow_errors_resolve's run() against an in-memory platform."""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_resolve
+
+from fake_platform import FakeAdapter, FakeModule
+
+
+def module(check_mode=False, diff=False, **params):
+    params.setdefault("abstract_flow_id", ["abs"])
+    return FakeModule(flow_errors_resolve.ARGUMENT_SPEC, check_mode=check_mode, diff=diff, **params)
+
+
+@pytest.fixture
+def platform():
+    adapter = FakeAdapter()
+    for index in range(3):
+        adapter.add_flow("f%d" % index, steps=("s1",), abstract="abs")
+        adapter.add_errors("f%d" % index, "s1", 4, classification="duplicate")
+        adapter.add_errors("f%d" % index, "s1", 2, classification="intermittent")
+    return adapter
+
+
+def read_lines(path):
+    with open(path) as stream:
+        return [json.loads(line) for line in stream]
+
+
+def test_resolves_selection_with_backup_holding_exactly_those_records(platform, tmp_path):
+    backup = tmp_path / "backup.jsonl"
+    result = flow_errors_resolve.run(module(classifications=["duplicate"], backup=True, backup_file=str(backup)), platform)
+    assert result["changed"] is True
+    assert result["counts"] == {"selected": 12, "resolved": 12, "failed": 0}
+    records = read_lines(backup)
+    assert sorted(r["errorId"] for r in records) == sorted(platform.resolved)
+    assert all(r["classification"] == "duplicate" for r in records)
+    assert result["backup_file"] == str(backup)
+    remaining = [e for errors in platform.open.values() for e in errors.values()]
+    assert len(remaining) == 6 and all(e["classification"] == "intermittent" for e in remaining)
+
+
+def test_backup_written_before_first_write_and_holds_retry_data(platform, tmp_path):
+    backup = tmp_path / "backup.jsonl"
+    seen = {}
+
+    def check_backup_exists(method, flow_id, step_id, payload):
+        if method == "PUT":
+            seen["backup_existed"] = backup.exists()
+        return None
+
+    platform.faults.append(check_backup_exists)
+    flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], backup=True, backup_file=str(backup),
+                                   backup_retry_data=True), platform)
+    assert seen["backup_existed"] is True
+    records = read_lines(backup)
+    assert len(records) == 6
+    assert all(r["retryData"]["retryDataKey"] == r["retryDataKey"] for r in records)
+
+
+def test_unwritable_backup_resolves_nothing(platform, tmp_path):
+    with pytest.raises(FlowOpsError, match="backup_file"):
+        flow_errors_resolve.run(module(backup=True, backup_file=str(tmp_path / "missing-dir" / "b.jsonl")), platform)
+    assert platform.writes() == []
+
+
+def test_rerun_is_unchanged_and_sends_no_write(platform):
+    flow_errors_resolve.run(module(classifications=["duplicate"]), platform)
+    platform.calls.clear()
+    again = flow_errors_resolve.run(module(classifications=["duplicate"]), platform)
+    assert again["changed"] is False
+    assert again["counts"]["selected"] == 0
+    assert platform.writes() == []
+
+
+def test_already_resolved_ids_are_reported_not_counted(platform):
+    ids = list(platform.open[("f0", "s1")])[:2]
+    flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
+    again = flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
+    assert again["changed"] is False
+    assert again["not_open_error_ids"] == sorted(ids)
+
+
+def test_check_mode_with_diff_writes_nothing(platform, tmp_path):
+    backup = tmp_path / "backup.jsonl"
+    result = flow_errors_resolve.run(module(check_mode=True, diff=True, backup=True, backup_file=str(backup),
+                                            report_file=str(tmp_path / "r.json")), platform)
+    assert platform.writes() == []
+    assert not backup.exists() and not (tmp_path / "r.json").exists()
+    assert result["changed"] is True
+    assert result["diff"]["before"]["f0"]["s1"] == 6
+    assert result["diff"]["after"]["f0"]["s1"] == 0
+
+
+def test_max_errors_stops_before_any_write_and_leaves_no_backup(platform, tmp_path):
+    backup = tmp_path / "backup.jsonl"
+    with pytest.raises(ValidationError, match="max_errors"):
+        flow_errors_resolve.run(module(max_errors=5, backup=True, backup_file=str(backup)), platform)
+    assert platform.writes() == []
+    assert not backup.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_batches_and_report(platform, tmp_path):
+    report = tmp_path / "resolve.json"
+    result = flow_errors_resolve.run(module(batch_size=4, report_file=str(report)), platform)
+    puts = platform.writes()
+    assert sorted(len(call[4]) for call in puts) == [2, 2, 2, 4, 4, 4]
+    written = json.loads(report.read_text())
+    assert len(written["keys"]) == result["counts"]["selected"] == 18
+    assert {k["action"] for k in written["keys"]} == {"resolved"}
+
+
+def test_failed_batch_fails_with_counts(platform):
+    platform.faults.append(
+        lambda method, flow_id, step_id, payload: FlowOpsError("Not Found", status=404, method=method, path="x")
+        if method == "PUT" and flow_id == "f1" else None)
+    with pytest.raises(FlowOpsError) as caught:
+        flow_errors_resolve.run(module(), platform)
+    assert "resolved 12 of 18 selected errors; 6 could not be resolved" in str(caught.value)
+    assert caught.value.result["per_flow"]["f1"]["counts"]["failed"] == 6
