@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import write_report
 
@@ -74,10 +74,3 @@ def finish(module, module_name, ledger, result, key_name, header, done_action):
                       per_flow=result["per_flow"], jobs=result.get("jobs", []))
         result["report_file"] = write_report(report_file, header, ledger.key_records(key_name))
     return result
-
-
-def fail_with_result(message, result):
-    """A one-line failure that still carries everything done so far."""
-    error = FlowOpsError(message)
-    error.result = result
-    return error

@@ -55,3 +55,10 @@ class UnsupportedOperation(FlowOpsError):
         if hint:
             message += "; " + hint
         super(UnsupportedOperation, self).__init__(message)
+
+
+def fail_with_result(message, result):
+    """A one-line failure that still carries everything done so far (see ``runner.run_module``)."""
+    error = FlowOpsError(message)
+    error.result = result
+    return error

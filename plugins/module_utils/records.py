@@ -57,15 +57,15 @@ def write_json(path, data):
     return path
 
 
-def write_report(path, header, key_records):
-    """Write a report atomically: ``header`` fields plus a ``keys`` list streamed from ``key_records``."""
+def write_report(path, header, records, list_name="keys"):
+    """Write a report atomically: ``header`` fields plus a ``list_name`` list streamed from ``records``."""
     path = os.path.abspath(path)
     try:
         handle, tmp_path = tempfile.mkstemp(prefix=".flowops-", suffix=".tmp", dir=os.path.dirname(path))
         with os.fdopen(handle, "w") as stream:
             head = json.dumps(header, indent=2, sort_keys=True)
-            stream.write(head[:-1].rstrip() + ',\n  "keys": [')
-            for index, record in enumerate(key_records):
+            stream.write(head[:-1].rstrip() + ',\n  "%s": [' % list_name)
+            for index, record in enumerate(records):
                 stream.write(("," if index else "") + "\n    " + json.dumps(record, sort_keys=True))
             stream.write("\n  ]\n}\n")
         os.replace(tmp_path, path)

@@ -104,9 +104,9 @@ import os
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
-    BULK_SPEC, batches, fail_with_result, finish, guard_max_errors, new_run_id, validate_bulk)
+    BULK_SPEC, batches, finish, guard_max_errors, new_run_id, validate_bulk)
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, REASON, Ledger, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module

@@ -121,8 +121,8 @@ report_file:
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
-    BULK_SPEC, fail_with_result, finish, guard_max_errors, new_run_id, validate_bulk)
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+    BULK_SPEC, finish, guard_max_errors, new_run_id, validate_bulk)
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, OUTCOME, REASON, Ledger, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import Journal, done_keys
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (

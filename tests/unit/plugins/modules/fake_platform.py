@@ -142,3 +142,37 @@ class FakeAdapter(PlatformAdapter):
     def retry_data(self, flow_id, step_id, key):
         self._log("GET", "retry_data", flow_id, step_id)
         return {"retryDataKey": key, "data": {"order": key}, "stage": "page_processor_import", "oneToMany": False}
+
+
+class FakeConnectionsAdapter(FakeAdapter):
+    """Adds connections: each flow step uses one, and replace_connection swaps it for that flow only."""
+
+    def __init__(self):
+        super().__init__()
+        self.connections = {}
+        self.step_connections = {}  # flow_id -> {step_id: connection_id}
+
+    def add_connection(self, connection_id, kind):
+        self.connections[connection_id] = {"_id": connection_id, "name": "Conn %s" % connection_id, "type": kind}
+
+    def use(self, flow_id, step_id, connection_id):
+        self.step_connections.setdefault(flow_id, {})[step_id] = connection_id
+
+    def get_connection(self, connection_id):
+        self._log("GET", "connection", connection_id)
+        if connection_id not in self.connections:
+            raise FlowOpsError("Not found", status=404, method="GET", path="/v1/connections/%s" % connection_id)
+        return dict(self.connections[connection_id])
+
+    def flow_connections(self, flow_id):
+        self._log("GET", "descendants", flow_id)
+        return [{"step_id": step, "name": "Step %s" % step, "type": "import", "_connectionId": conn}
+                for step, conn in sorted(self.step_connections.get(flow_id, {}).items())]
+
+    def replace_connection(self, flow_id, old_id, new_id):
+        self._log("PUT", "replaceConnection", flow_id, None, (old_id, new_id))
+        if self.connections[old_id]["type"] != self.connections[new_id]["type"]:
+            raise FlowOpsError("type mismatch", status=422, method="PUT", path="replaceConnection")
+        for step, conn in self.step_connections.get(flow_id, {}).items():
+            if conn == old_id:
+                self.step_connections[flow_id][step] = new_id

@@ -1,0 +1,245 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flow_connection_replace
+short_description: Point flows at other connections (environment promotion, credential rotation)
+version_added: 0.1.0
+description:
+  - For every selected flow, reads which connections its exports and imports use and replaces each connection
+    named in O(connection_map) with its new one, only where the old connection is actually used. Flows that
+    already use the new connections are left alone, so a second run reports C(changed=false).
+  - Before any flow is touched, every connection in the map is read and each old/new pair must be of the same
+    type; a missing connection or a type mismatch fails with one line naming both connections.
+  - One flow failing (for example the API's own 422 or 404) is reported for that flow while the others are done.
+  - In check mode nothing is sent; the result and C(--diff) show, per flow, which steps would move from which
+    connection to which.
+author:
+  - flowops.ipaas contributors
+extends_documentation_fragment:
+  - flowops.ipaas.connection
+  - flowops.ipaas.selection
+  - flowops.ipaas.attributes
+  - flowops.ipaas.attributes.action
+options:
+  connection_map:
+    description:
+      - Old connection id to new connection id, one or many pairs.
+    type: dict
+    required: true
+  verify:
+    description:
+      - After replacing, read each changed flow again and fail that flow if it still uses an old connection.
+    type: bool
+    default: true
+  report_file:
+    description:
+      - Write a JSON report of every flow (changed or not, steps affected, before and after) to this file,
+        also when the task fails half-way.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Move every instance of an abstract flow from the sandbox to the production connections
+  flowops.ipaas.flow_connection_replace:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    connection_map:
+      6a0fc7eb7202049b32ea4501: 6a0fc7eb7202049b32ea4601   # sandbox HTTP -> production HTTP
+      6a0fc7eb7202049b32ea4502: 6a0fc7eb7202049b32ea4602   # sandbox NetSuite -> production NetSuite
+    report_file: /var/log/flowops/promotion.json
+
+- name: Show what would move, without moving anything
+  flowops.ipaas.flow_connection_replace:
+    integration_id: 6a0fc7eb7202049b32ea45aa
+    connection_map: "{{ promotion_connection_map }}"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+flows:
+  description: One entry per selected flow.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    _id:
+      description: Flow id.
+      type: str
+    name:
+      description: Flow name.
+      type: str
+    changed:
+      description: Whether connections of this flow were (or in check mode would be) replaced.
+      type: bool
+    replacements:
+      description: Each replaced pair with C(from), C(to) and the C(steps) (id, name, type) that used the old one.
+      type: list
+      elements: dict
+    error:
+      description: Why this flow could not be changed.
+      type: str
+      returned: when the flow failed
+  sample:
+    - _id: "6a0fc7eb7202049b32ea45b1"
+      name: "Orders to ERP (EU store)"
+      changed: true
+      replacements:
+        - from: "6a0fc7eb7202049b32ea4501"
+          to: "6a0fc7eb7202049b32ea4601"
+          steps: [{_id: "6a0fcdfa3f8562a7b1a3b3f2", name: "Create sales order", type: import}]
+counts:
+  description: Number of flows C(selected), C(changed), C(unchanged) and C(failed).
+  returned: always
+  type: dict
+  sample: {selected: 40, changed: 39, unchanged: 1, failed: 0}
+connections:
+  description: The connections of the map as read before any change, with C(_id), C(name) and C(type).
+  returned: always
+  type: list
+  elements: dict
+report_file:
+  description: Path of the JSON report.
+  returned: when O(report_file) is set and not in check mode
+  type: str
+"""
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import write_report
+from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
+
+ARGUMENT_SPEC = module_spec(
+    FLOW_SELECTION_SPEC,
+    dict(
+        connection_map=dict(type="dict", required=True),
+        verify=dict(type="bool", default=True),
+        report_file=dict(type="path"),
+    ),
+)
+
+
+def validate_map(connection_map):
+    """``{old: new}`` with string ids, no identity pairs and no chains (a new id that is also an old one)."""
+    if not connection_map:
+        raise ValidationError("connection_map: give at least one old_connection_id: new_connection_id pair")
+    cleaned = {}
+    for old, new in connection_map.items():
+        if not isinstance(new, str) or not new.strip() or not str(old).strip():
+            raise ValidationError("connection_map: '%s' must map to a connection id string, got %r" % (old, new))
+        if old == new:
+            raise ValidationError("connection_map: '%s' maps to itself" % old)
+        cleaned[str(old).strip()] = new.strip()
+    chained = sorted(set(cleaned).intersection(cleaned.values()))
+    if chained:
+        raise ValidationError("connection_map: %s is both replaced and a replacement; the order would be ambiguous"
+                              % ", ".join(chained))
+    return cleaned
+
+
+def check_connections(adapter, connection_map, max_concurrency):
+    """Read every connection once; fail before any write on a missing one or a type mismatch."""
+    ids = sorted(set(connection_map).union(connection_map.values()))
+
+    def read(connection_id):
+        try:
+            return adapter.get_connection(connection_id)
+        except FlowOpsError as exc:
+            if exc.status == 404:
+                raise ValidationError("connection_map: connection %s does not exist (HTTP 404); no flow was changed"
+                                      % connection_id)
+            raise
+
+    found = dict(fan_out_all(read, ids, max_concurrency))
+    for old, new in sorted(connection_map.items()):
+        if found[old]["type"] != found[new]["type"]:
+            raise ValidationError(
+                "connection_map: %s (%s, type %s) and %s (%s, type %s) are of different types; no flow was changed"
+                % (old, found[old]["name"], found[old]["type"], new, found[new]["name"], found[new]["type"]))
+    return [found[connection_id] for connection_id in ids]
+
+
+def plan_flow(adapter, flow, connection_map):
+    """The replacements one flow needs: only pairs whose old connection its steps actually use."""
+    used = adapter.flow_connections(flow["_id"])
+    replacements = []
+    for old, new in sorted(connection_map.items()):
+        steps = [{"_id": s["step_id"], "name": s["name"], "type": s["type"]} for s in used if s["_connectionId"] == old]
+        if steps:
+            replacements.append({"from": old, "to": new, "steps": steps})
+    return {"_id": flow["_id"], "name": flow.get("name"), "changed": bool(replacements), "replacements": replacements}
+
+
+def apply_flow(adapter, plan, verify):
+    """Replace one flow's connections; returns the plan, with ``error`` set when the flow could not be finished."""
+    done = []
+    try:
+        for replacement in plan["replacements"]:
+            adapter.replace_connection(plan["_id"], replacement["from"], replacement["to"])
+            done.append(replacement["from"])
+        if verify and done:
+            left = sorted(set(s["_connectionId"] for s in adapter.flow_connections(plan["_id"])).intersection(done))
+            if left:
+                raise FlowOpsError("still uses %s after the replacement" % ", ".join(left))
+    except FlowOpsError as exc:
+        plan["error"] = str(exc)
+        plan["changed"] = bool(done)
+        plan["replaced"] = done
+    return plan
+
+
+def _diff(plans):
+    before, after = {}, {}
+    for plan in plans:
+        for replacement in plan["replacements"]:
+            for step in replacement["steps"]:
+                before.setdefault(plan["_id"], {})[step["_id"]] = replacement["from"]
+                after.setdefault(plan["_id"], {})[step["_id"]] = replacement["to"]
+    return dict(before=before, after=after)
+
+
+def run(module, adapter):
+    params = module.params
+    selection = ErrorSelection(params)
+    connection_map = validate_map(params["connection_map"])
+    concurrency = params["max_concurrency"]
+    started = utc_now()
+    flows = select_flows(adapter, selection, concurrency, [])
+    connections = check_connections(adapter, connection_map, concurrency)
+    plans = [plan for _flow, plan in fan_out_all(lambda flow: plan_flow(adapter, flow, connection_map), flows, concurrency)]
+
+    if not module.check_mode:
+        work = [plan for plan in plans if plan["changed"]]
+        for _plan, _result, _error in fan_out(lambda plan: apply_flow(adapter, plan, params["verify"]), work, concurrency):
+            pass  # apply_flow records its outcome in the plan itself
+    failed = [plan for plan in plans if plan.get("error")]
+    counts = dict(selected=len(plans), changed=sum(1 for p in plans if p["changed"] and not p.get("error")),
+                  unchanged=sum(1 for p in plans if not p["changed"] and not p.get("error")), failed=len(failed))
+    result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections)
+    if module._diff:
+        result["diff"] = _diff(plans)
+    if params["report_file"] and not module.check_mode:
+        header = dict(module="flow_connection_replace", started=started, finished=utc_now(), counts=counts,
+                      connection_map=connection_map, connections=connections)
+        result["report_file"] = write_report(params["report_file"], header, plans, list_name="flows")
+    if failed:
+        raise fail_with_result("changed %d of %d flows; %d failed, first %s: %s"
+                               % (counts["changed"], counts["selected"], len(failed), failed[0]["_id"], failed[0]["error"]), result)
+    return result
+
+
+def main():
+    run_module(run, ARGUMENT_SPEC)
+
+
+if __name__ == "__main__":
+    main()
