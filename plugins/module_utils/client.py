@@ -129,7 +129,8 @@ class Client:
 
     def url_for(self, path_or_url):
         """Absolute URL on the configured host; anything pointing elsewhere is refused."""
-        url = urljoin(self.base_url + "/", path_or_url.lstrip("/")) if "://" not in path_or_url else path_or_url
+        absolute = bool(urlsplit(path_or_url).scheme)
+        url = path_or_url if absolute else urljoin(self.base_url + "/", path_or_url.lstrip("/"))
         if not same_origin(url, self.base_url):
             raise FlowOpsError("refusing to send the API token to %s: it is not the configured host %s"
                                % (_origin(url), _origin(self.base_url)))
@@ -150,11 +151,12 @@ class Client:
                 raw = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
             except requests.exceptions.RequestException as exc:
                 never_sent = _never_reached_server(exc)
-                if attempt < self.policy.max_retries and (never_sent or self.policy.is_idempotent(method)):
+                retryable = not isinstance(exc, requests.exceptions.SSLError)
+                if retryable and attempt < self.policy.max_retries and (never_sent or self.policy.is_idempotent(method)):
                     self.sleep(self.policy.backoff_delay(attempt))
                     attempt += 1
                     continue
-                raise FlowOpsError(self.scrub(_describe_exception(exc, self.timeout, attempt)), method=method,
+                raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub), method=method,
                                    path=display_path, may_have_applied=not never_sent)
 
             delay = self._retry_delay(raw, method, attempt, display_path)
@@ -186,10 +188,10 @@ class Client:
         status = raw.status_code
         text = raw.text
         if status >= 400:
-            code, message = _error_message(raw, text)
+            code, message = _error_message(raw, self.scrub(text))
             if attempt and (status == RetryPolicy.RATE_LIMITED or status in RetryPolicy.TRANSIENT):
                 message += " (gave up after %d retries)" % attempt
-            raise FlowOpsError(self.scrub(message), status=status, method=method, path=display_path,
+            raise FlowOpsError(message, status=status, method=method, path=display_path,
                                code=code, may_have_applied=status >= 500)
         if status == 204 or (not text.strip() and allow_empty):
             return Response(status, raw.headers, None, raw.url)
@@ -199,8 +201,8 @@ class Client:
         try:
             body = json.loads(text)
         except ValueError:
-            raise FlowOpsError(self.scrub("response is not valid JSON (%s, %d bytes): %s"
-                                          % (raw.headers.get("Content-Type", "no content type"), len(text), _snippet(text))),
+            raise FlowOpsError("response is not valid JSON (%s, %d bytes): %s"
+                               % (raw.headers.get("Content-Type", "no content type"), len(text), _snippet(self.scrub(text))),
                                status=status, method=method, path=display_path)
         return Response(status, raw.headers, body, raw.url)
 
@@ -224,7 +226,10 @@ def same_origin(url, base_url):
 
 def _origin(url):
     parts = urlsplit(url)
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        port = "(invalid port)"
     return "%s://%s:%s" % (parts.scheme, (parts.hostname or "").lower(), port)
 
 
@@ -234,8 +239,8 @@ def _secret_forms(token):
 
 
 def _never_reached_server(exc):
-    """True only when the request provably never left this host (refused/unresolvable/connect timeout)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    """True only when the request provably never left this host (refused/unresolvable/connect timeout/TLS)."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
         return True
     if not isinstance(exc, requests.exceptions.ConnectionError):
         return False
@@ -245,15 +250,15 @@ def _never_reached_server(exc):
     return name in ("NewConnectionError", "NameResolutionError") or "Failed to establish a new connection" in str(reason)
 
 
-def _describe_exception(exc, timeout, attempt):
+def _describe_exception(exc, timeout, attempt, scrub):
     if isinstance(exc, requests.exceptions.Timeout):
         what = "no response within %s s (timeout)" % timeout
     elif isinstance(exc, requests.exceptions.SSLError):
         what = "TLS certificate verification failed (set validate_certs: false only for a trusted test host)"
     elif isinstance(exc, requests.exceptions.ConnectionError):
-        what = "connection failed: %s" % _snippet(str(exc))
+        what = "connection failed: %s" % _snippet(scrub(str(exc)))
     else:
-        what = "request failed: %s" % _snippet(str(exc))
+        what = "request failed: %s" % _snippet(scrub(str(exc)))
     if attempt:
         what += " (gave up after %d retries)" % attempt
     return what

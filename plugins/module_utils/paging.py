@@ -21,7 +21,7 @@ def next_link(header):
         return None
     for match in _LINK_PART.finditer(header):
         params = match.group(2)
-        if re.search(r';\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?', params):
+        if re.search(r';\s*rel\s*=\s*"?([^";]*\s)?next(?=[\s";,]|$)', params):
             return match.group(1)
     return None
 

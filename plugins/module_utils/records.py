@@ -14,6 +14,29 @@ import tempfile
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _atomic_write(path, write, label=""):
+    """Call ``write(stream)`` on a temporary file beside ``path``, then move it into place."""
+    path = os.path.abspath(path)
+    tmp_path = None
+    try:
+        handle, tmp_path = tempfile.mkstemp(prefix=".flowops-", suffix=".tmp", dir=os.path.dirname(path))
+        with os.fdopen(handle, "w") as stream:
+            write(stream)
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        if tmp_path:
+            _remove_quietly(tmp_path)
+        raise FlowOpsError("cannot write %s%s: %s" % (label, path, exc.strerror or exc))
+    return path
+
+
 class JsonLinesWriter:
     """Streams JSON records to a temporary file beside ``path``; ``commit()`` moves it into place."""
 
@@ -33,45 +56,38 @@ class JsonLinesWriter:
         self.count += 1
 
     def commit(self):
-        self.stream.close()
-        os.replace(self.tmp_path, self.path)
+        try:
+            self.stream.close()
+            os.replace(self.tmp_path, self.path)
+        except OSError as exc:
+            _remove_quietly(self.tmp_path)
+            raise FlowOpsError("cannot write %s: %s" % (self.path, exc.strerror or exc))
         return self.path
 
     def abort(self):
         self.stream.close()
-        if os.path.exists(self.tmp_path):
-            os.remove(self.tmp_path)
+        _remove_quietly(self.tmp_path)
 
 
 def write_json(path, data):
     """Write ``data`` as JSON to ``path`` atomically; raises ``FlowOpsError`` if it cannot."""
-    path = os.path.abspath(path)
-    try:
-        handle, tmp_path = tempfile.mkstemp(prefix=".flowops-", suffix=".tmp", dir=os.path.dirname(path))
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        raise FlowOpsError("cannot write %s: %s" % (path, exc.strerror or exc))
-    return path
+    def write(stream):
+        json.dump(data, stream, indent=2, sort_keys=True)
+        stream.write("\n")
+    return _atomic_write(path, write)
 
 
 def write_report(path, header, records, list_name="keys"):
     """Write a report atomically: ``header`` fields plus a ``list_name`` list streamed from ``records``."""
-    path = os.path.abspath(path)
-    try:
-        handle, tmp_path = tempfile.mkstemp(prefix=".flowops-", suffix=".tmp", dir=os.path.dirname(path))
-        with os.fdopen(handle, "w") as stream:
-            head = json.dumps(header, indent=2, sort_keys=True)
-            stream.write(head[:-1].rstrip() + ',\n  "%s": [' % list_name)
-            for index, record in enumerate(records):
-                stream.write(("," if index else "") + "\n    " + json.dumps(record, sort_keys=True))
-            stream.write("\n  ]\n}\n")
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        raise FlowOpsError("cannot write report %s: %s" % (path, exc.strerror or exc))
-    return path
+    def write(stream):
+        stream.write("{\n")
+        for name, value in sorted(header.items()):
+            stream.write("  %s: %s,\n" % (json.dumps(name), json.dumps(value, sort_keys=True)))
+        stream.write('  %s: [' % json.dumps(list_name))
+        for index, record in enumerate(records):
+            stream.write(("," if index else "") + "\n    " + json.dumps(record, sort_keys=True))
+        stream.write("\n  ]\n}\n")
+    return _atomic_write(path, write, label="report ")
 
 
 class Journal:

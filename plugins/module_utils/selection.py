@@ -77,6 +77,7 @@ class ErrorSelection:
     """Validated selection options with one ``matches(error)`` filter, shared by every errors module."""
 
     def __init__(self, params, now=None):
+        now = now or datetime.now(timezone.utc)  # relative times in one selection share one clock
         self.flow_ids = list(params.get("flow_ids") or [])
         self.abstract_flow_ids = list(params.get("abstract_flow_id") or [])
         self.integration_id = params.get("integration_id")

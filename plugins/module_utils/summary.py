@@ -20,6 +20,7 @@ class ErrorSummary:
         self.total = 0
         self.retryable = 0
         self.by_flow = {}
+        self.retryable_by_flow = {}
         self.by_step = {}
         self.by_classification = {}
         self.by_code = {}
@@ -29,6 +30,7 @@ class ErrorSummary:
         self.total += 1
         if error.get("retryDataKey"):
             self.retryable += 1
+            _bump(self.retryable_by_flow, flow_id)
         _bump(self.by_flow, flow_id)
         _bump(self.by_step.setdefault(flow_id, {}), step_id)
         _bump(self.by_classification, error.get("classification") or "none")
@@ -41,6 +43,7 @@ class ErrorSummary:
             retryable=self.retryable,
             not_retryable=self.total - self.retryable,
             by_flow=self.by_flow,
+            retryable_by_flow=self.retryable_by_flow,
             by_step=self.by_step,
             by_classification=self.by_classification,
             by_code=self.by_code,

@@ -121,6 +121,9 @@ summary:
     by_flow:
       description: Count per flow id.
       type: dict
+    retryable_by_flow:
+      description: Count of errors with a retry data key, per flow id.
+      type: dict
     by_step:
       description: Count per flow id, then per step id.
       type: dict
@@ -135,6 +138,7 @@ summary:
     retryable: 1180
     not_retryable: 60
     by_flow: {"6a0fc7eb7202049b32ea45b1": 31}
+    retryable_by_flow: {"6a0fc7eb7202049b32ea45b1": 30}
     by_step: {"6a0fc7eb7202049b32ea45b1": {"6a0fcdfa3f8562a7b1a3b3f2": 31}}
     by_classification: {intermittent: 900, connection: 60}
     by_code: {"503: Service Unavailable": 900}

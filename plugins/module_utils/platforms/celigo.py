@@ -17,7 +17,9 @@ RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_de
 
 
 def _seg(value):
-    return quote(str(value), safe="")
+    """One URL path segment; '.' and '..' are escaped so an id can never climb the path."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _flow_record(raw):

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options: validation messages and the adapter they build."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+import requests
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import (
+    CONNECTION_SPEC, adapter_from_params, validate_connection,
+)
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo import CeligoAdapter
+
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def params(**overrides):
+    values = dict((name, spec.get("default")) for name, spec in CONNECTION_SPEC.items())
+    values["api_token"] = TOKEN
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def adapters():
+    made = []
+
+    def build(**overrides):
+        adapter = adapter_from_params(params(**overrides))
+        made.append(adapter)
+        return adapter
+
+    yield build
+    for adapter in made:
+        adapter.client.close()
+
+
+def test_defaults_validate():
+    validate_connection(params())
+
+
+def test_spec_marks_the_token_no_log():
+    assert CONNECTION_SPEC["api_token"]["no_log"] is True
+    assert CONNECTION_SPEC["platform"]["choices"] == ["celigo"]
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_missing_token(token):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_token=token))
+    assert str(info.value).startswith("api_token: no API token")
+    assert "FLOWOPS_API_TOKEN" in str(info.value)
+
+
+@pytest.mark.parametrize("name, value, bound", [
+    ("timeout", 0, "between 1 and 3600"),
+    ("timeout", 0.5, "between 1 and 3600"),
+    ("timeout", 3601, "between 1 and 3600"),
+    ("max_retries", -1, "between 0 and 20"),
+    ("max_retries", 21, "between 0 and 20"),
+    ("retry_after_cap", -1, "between 0 and 3600"),
+    ("retry_after_cap", 3601, "between 0 and 3600"),
+    ("max_concurrency", 0, "between 1 and 64"),
+    ("max_concurrency", 65, "between 1 and 64"),
+    ("max_requests_per_second", -0.1, "at least 0"),
+])
+def test_out_of_range(name, value, bound):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(**{name: value}))
+    assert str(info.value) == "%s: %s is out of range; use a value %s" % (name, value, bound)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("timeout", 1), ("timeout", 3600), ("max_retries", 0), ("max_retries", 20), ("retry_after_cap", 0),
+    ("retry_after_cap", 3600), ("max_concurrency", 1), ("max_concurrency", 64), ("max_requests_per_second", 0),
+    ("max_requests_per_second", 1000),
+])
+def test_in_range_boundaries(name, value):
+    validate_connection(params(**{name: value}))
+
+
+@pytest.mark.parametrize("url", ["api.integrator.io", "ftp://api.integrator.io", "//api.integrator.io", "file:///etc"])
+def test_bad_api_url_scheme(url):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_url=url))
+    assert str(info.value) == "api_url: '%s' must start with https:// (or http:// for a local emulator)" % url
+
+
+@pytest.mark.parametrize("region, url", [("us", "https://api.integrator.io"), ("eu", "https://api.eu.integrator.io")])
+def test_region_picks_the_base_url(adapters, region, url):
+    adapter = adapters(region=region)
+    assert isinstance(adapter, CeligoAdapter)
+    assert adapter.client.base_url == url
+    assert adapter.client.url_for("/v1/flows") == url + "/v1/flows"
+
+
+def test_default_region_is_us(adapters):
+    assert adapters().client.base_url == "https://api.integrator.io"
+
+
+def test_api_url_overrides_region(adapters):
+    adapter = adapters(region="eu", api_url="http://127.0.0.1:8080/")
+    assert adapter.client.base_url == "http://127.0.0.1:8080"
+
+
+def test_api_url_overrides_even_an_unknown_region(adapters):
+    assert adapters(region="mars", api_url="https://emulator.example").client.base_url == "https://emulator.example"
+
+
+def test_unknown_region():
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(region="ap"))
+    assert str(info.value) == "region: 'ap' is not a celigo region; use one of eu, us or set api_url"
+
+
+def test_options_reach_the_client(adapters):
+    adapter = adapters(timeout=12.5, max_retries=2, retry_after_cap=45, max_requests_per_second=4, validate_certs=False)
+    client = adapter.client
+    assert client.timeout == 12.5
+    assert client.policy.max_retries == 2
+    assert client.policy.retry_after_cap == 45
+    assert client.session.verify is False
+    assert client._ceiling.interval == pytest.approx(0.25)  # pylint: disable=protected-access
+    prepared = client.session.prepare_request(requests.Request("GET", client.url_for("/v1/flows")))
+    assert prepared.headers["Authorization"] == "Bearer " + TOKEN
+
+
+def test_validation_runs_before_building():
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(api_token=None, region="nowhere"))
+    assert str(info.value).startswith("api_token:")

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Celigo adapter against a fake client."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo import CeligoAdapter, step_refs
+
+
+class FakeClient:
+    """Answers ``request`` from queued responses per (method, path) and records every call."""
+
+    def __init__(self):
+        self.routes = {}
+        self.calls = []
+
+    def answer(self, method, path, body=None, status=200, headers=None):
+        self.routes.setdefault((method, path), []).append(Response(status, headers or {}, body, path))
+        return self
+
+    def request(self, method, path, params=None, body=None, allow_empty=False):
+        self.calls.append(dict(method=method, path=path, params=params, body=body, allow_empty=allow_empty))
+        queue = self.routes.get((method, path))
+        if not queue:
+            raise FlowOpsError("no route for %s %s" % (method, path), status=404, method=method, path=path)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+@pytest.fixture
+def fake():
+    return FakeClient()
+
+
+@pytest.fixture
+def adapter(fake):
+    return CeligoAdapter(fake)
+
+
+def test_registered():
+    assert ADAPTERS == {"celigo": CeligoAdapter}
+    assert CeligoAdapter.retry_strategies == ("retry", "exponential_decay")
+
+
+# -- step_refs --------------------------------------------------------------------------------------
+
+
+def test_step_refs_order():
+    flow = {
+        "pageGenerators": [{"_exportId": "exp1"}, {"_exportId": "exp2"}, {}],
+        "pageProcessors": [{"_importId": "imp1", "type": "import"}, {"_exportId": "lookup1", "type": "export"}],
+        "routers": [
+            {"branches": [{"pageProcessors": [{"_importId": "imp2"}, {"_exportId": "lookup2"}]},
+                          {"pageProcessors": [{"_importId": "imp3"}]}]},
+            {"branches": [{"pageProcessors": [{"_importId": "imp4"}]}, {}]},
+        ],
+    }
+    assert step_refs(flow) == [
+        {"_id": "exp1", "type": "export"},
+        {"_id": "exp2", "type": "export"},
+        {"_id": "imp1", "type": "import"},
+        {"_id": "lookup1", "type": "export"},
+        {"_id": "imp2", "type": "import"},
+        {"_id": "lookup2", "type": "export"},
+        {"_id": "imp3", "type": "import"},
+        {"_id": "imp4", "type": "import"},
+    ]
+
+
+def test_step_refs_dedupes_keeping_the_first_position():
+    flow = {
+        "pageGenerators": [{"_exportId": "exp1"}],
+        "pageProcessors": [{"_importId": "imp1"}, {"_exportId": "exp1"}],
+        "routers": [{"branches": [{"pageProcessors": [{"_importId": "imp1"}, {"_importId": "imp2"}]},
+                                  {"pageProcessors": [{"_importId": "imp2"}]}]}],
+    }
+    assert [step["_id"] for step in step_refs(flow)] == ["exp1", "imp1", "imp2"]
+    assert step_refs(flow)[0]["type"] == "export"
+
+
+def test_step_refs_router_only_flow():
+    flow = {"pageGenerators": [{"_exportId": "e"}], "routers": [{"branches": [{"pageProcessors": [{"_importId": "i"}]}]}]}
+    assert step_refs(flow) == [{"_id": "e", "type": "export"}, {"_id": "i", "type": "import"}]
+
+
+@pytest.mark.parametrize("flow", [{}, {"pageGenerators": None, "pageProcessors": None, "routers": None}])
+def test_step_refs_empty(flow):
+    assert step_refs(flow) == []
+
+
+def test_step_refs_does_not_modify_the_flow():
+    processors = [{"_importId": "imp1"}]
+    flow = {"pageProcessors": processors, "routers": [{"branches": [{"pageProcessors": [{"_importId": "imp2"}]}]}]}
+    step_refs(flow)
+    assert flow["pageProcessors"] == [{"_importId": "imp1"}]
+
+
+# -- flows ------------------------------------------------------------------------------------------
+
+
+def test_get_flow_normalises(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1", {"_id": "f1", "name": "Orders", "_integrationId": "i1", "extra": 1})
+    assert adapter.get_flow("f1") == {"_id": "f1", "name": "Orders", "disabled": False, "_abstractFlowId": None,
+                                      "_integrationId": "i1"}
+
+
+def test_list_flows_passes_filters_and_pages(fake, adapter):
+    fake.answer("GET", "/v1/flows", [{"_id": "f1", "disabled": True}],
+                headers={"Link": '<https://api.integrator.io/v1/flows?page=2>; rel="next"'})
+    fake.answer("GET", "https://api.integrator.io/v1/flows?page=2", [{"_id": "f2"}])
+    flows = list(adapter.list_flows(abstract_flow_id="a1", integration_id="i1"))
+    assert [(flow["_id"], flow["disabled"]) for flow in flows] == [("f1", True), ("f2", False)]
+    assert fake.calls[0]["params"] == {"_abstractFlowId": "a1", "_integrationId": "i1"}
+    assert fake.calls[1]["params"] is None
+
+
+def test_list_flows_without_filters(fake, adapter):
+    fake.answer("GET", "/v1/flows", [])
+    assert not list(adapter.list_flows())
+    assert fake.calls[0]["params"] == {}
+
+
+def test_flow_steps_merges_names(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1", {"pageGenerators": [{"_exportId": "e1"}], "pageProcessors": [{"_importId": "i1"}]})
+    fake.answer("GET", "/v1/flows/f1/descendants", {"exports": [{"_id": "e1", "name": "Get orders"}],
+                                                    "imports": [{"_id": "i1", "name": "Post orders"}]})
+    assert adapter.flow_steps("f1") == [{"_id": "e1", "type": "export", "name": "Get orders"},
+                                        {"_id": "i1", "type": "import", "name": "Post orders"}]
+    assert fake.calls[0]["params"] == {"mergeInstance": "true"}
+
+
+def test_flow_steps_without_descendants(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1", {"pageGenerators": [{"_exportId": "e1"}]})
+    fake.answer("GET", "/v1/flows/f1/descendants", None, status=204)
+    assert adapter.flow_steps("f1") == [{"_id": "e1", "type": "export", "name": None}]
+
+
+def test_error_summary_mapping(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1/errors", {"flowErrors": [
+        {"_expOrImpId": "e1", "numError": 3, "lastErrorAt": "2026-11-20T04:00:00.000Z"},
+        {"_expOrImpId": "i1"},
+    ]})
+    assert adapter.error_summary("f1") == {
+        "e1": {"open_errors": 3, "last_error_at": "2026-11-20T04:00:00.000Z"},
+        "i1": {"open_errors": 0, "last_error_at": None},
+    }
+
+
+@pytest.mark.parametrize("body", [None, {}, {"flowErrors": []}])
+def test_error_summary_empty(fake, adapter, body):
+    fake.answer("GET", "/v1/flows/f1/errors", body, status=204 if body is None else 200)
+    assert adapter.error_summary("f1") == {}
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resolved, kind", [(False, "errors"), (True, "resolved")])
+def test_iter_errors_tags_records_and_pages(fake, adapter, resolved, kind):
+    base = "/v1/flows/f1/s1/%s" % kind
+    fake.answer("GET", base, {kind: [{"errorId": "e1"}], "nextPageURL": "/api" + base + "?pageToken=t"})
+    fake.answer("GET", base + "?pageToken=t", {kind: [{"errorId": "e2"}]})
+    errors = list(adapter.iter_errors("f1", "s1", resolved=resolved))
+    assert errors == [{"errorId": "e1", "_flowId": "f1", "_stepId": "s1"},
+                      {"errorId": "e2", "_flowId": "f1", "_stepId": "s1"}]
+    assert [call["path"] for call in fake.calls] == [base, base + "?pageToken=t"]
+
+
+@pytest.mark.parametrize("strategy, suffix", [("retry", "retry"), ("exponential_decay", "retry_with_exponential_decay")])
+def test_retry_200_returns_a_job(fake, adapter, strategy, suffix):
+    fake.answer("POST", "/v1/flows/f1/s1/" + suffix, {"_id": "job1", "status": "queued", "type": "retry"})
+    job = adapter.retry("f1", "s1", iter(["k1", "k2"]), strategy)
+    assert job == {"_id": "job1", "status": "queued", "type": "retry", "done": False}
+    assert fake.calls == [dict(method="POST", path="/v1/flows/f1/s1/" + suffix, params=None,
+                               body={"retryDataKeys": ["k1", "k2"]}, allow_empty=False)]
+
+
+def test_retry_204_returns_none(fake, adapter):
+    fake.answer("POST", "/v1/flows/f1/s1/retry", None, status=204)
+    assert adapter.retry("f1", "s1", ["k1"], "retry") is None
+
+
+@pytest.mark.parametrize("status, done", [("queued", False), ("running", False), ("completed", True), ("failed", True),
+                                          ("canceled", True), (None, False)])
+def test_get_job_done_flag(fake, adapter, status, done):
+    fake.answer("GET", "/v1/jobs/j1", {"_id": "j1", "status": status})
+    assert adapter.get_job("j1") == {"_id": "j1", "status": status, "done": done}
+
+
+def test_resolve_sends_the_errors_field(fake, adapter):
+    fake.answer("PUT", "/v1/flows/f1/s1/resolved", None, status=204)
+    assert adapter.resolve("f1", "s1", ("e1", "e2")) is None
+    assert fake.calls == [dict(method="PUT", path="/v1/flows/f1/s1/resolved", params=None,
+                               body={"errors": ["e1", "e2"]}, allow_empty=True)]
+
+
+def test_retry_data(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1/s1/k%2F1/data", {"data": {"id": 1}})
+    assert adapter.retry_data("f1", "s1", "k/1") == {"data": {"id": 1}}
+
+
+# -- URL quoting ------------------------------------------------------------------------------------
+
+
+def test_path_segments_are_quoted(fake, adapter):
+    flow, step, key = "f/../1", "s 1?x=y", "k#1&%"
+    fake.answer("GET", "/v1/flows/f%2F..%2F1", {"_id": flow})
+    fake.answer("GET", "/v1/flows/f%2F..%2F1/s%201%3Fx%3Dy/errors", {"errors": []})
+    fake.answer("POST", "/v1/flows/f%2F..%2F1/s%201%3Fx%3Dy/retry", None, status=204)
+    fake.answer("PUT", "/v1/flows/f%2F..%2F1/s%201%3Fx%3Dy/resolved", None, status=204)
+    fake.answer("GET", "/v1/flows/f%2F..%2F1/s%201%3Fx%3Dy/k%231%26%25/data", {})
+    fake.answer("GET", "/v1/jobs/j%2F1", {"_id": "j/1", "status": "completed"})
+    fake.answer("GET", "/v1/connections/c%3F1", {"_id": "c?1"})
+    adapter.get_flow(flow)
+    list(adapter.iter_errors(flow, step))
+    adapter.retry(flow, step, [key], "retry")
+    adapter.resolve(flow, step, ["e1"])
+    adapter.retry_data(flow, step, key)
+    adapter.get_job("j/1")
+    adapter.get_connection("c?1")
+    assert len(fake.calls) == 7
+
+
+def test_numeric_ids_are_accepted(fake, adapter):
+    fake.answer("GET", "/v1/jobs/42", {"_id": 42, "status": "running"})
+    assert adapter.get_job(42)["done"] is False
+
+
+# -- connections and runs ---------------------------------------------------------------------------
+
+
+def test_get_connection(fake, adapter):
+    fake.answer("GET", "/v1/connections/c1", {"_id": "c1", "name": "NetSuite", "type": "netsuite", "netsuite": {}})
+    assert adapter.get_connection("c1") == {"_id": "c1", "name": "NetSuite", "type": "netsuite"}
+
+
+def test_flow_connections(fake, adapter):
+    fake.answer("GET", "/v1/flows/f1/descendants", {
+        "exports": [{"_id": "e1", "name": "Get", "_connectionId": "c1"}, {"_id": "e2", "name": "Webhook"}],
+        "imports": [{"_id": "i1", "name": "Post", "_connectionId": "c2"}],
+    })
+    assert adapter.flow_connections("f1") == [
+        {"step_id": "e1", "name": "Get", "type": "export", "_connectionId": "c1"},
+        {"step_id": "i1", "name": "Post", "type": "import", "_connectionId": "c2"},
+    ]
+
+
+def test_replace_connection(fake, adapter):
+    fake.answer("PUT", "/v1/flows/f1/replaceConnection", None, status=204)
+    adapter.replace_connection("f1", "c1", "c2")
+    assert fake.calls[0]["body"] == {"_connectionId": "c1", "_newConnectionId": "c2"}
+    assert fake.calls[0]["allow_empty"] is True
+
+
+def test_run_flow(fake, adapter):
+    fake.answer("POST", "/v1/flows/f1/run", {"_jobId": "j1"})
+    assert adapter.run_flow("f1") == {"_jobId": "j1"}
+    assert fake.calls[0]["allow_empty"] is True
+
+
+def test_errors_from_the_client_propagate(fake, adapter):
+    with pytest.raises(FlowOpsError) as info:
+        adapter.get_flow("missing")
+    assert info.value.status == 404
+
+
+# -- base adapter -----------------------------------------------------------------------------------
+
+
+def test_base_adapter_names_the_platform_for_unsupported_operations():
+    class Other(PlatformAdapter):
+        name = "other"
+        regions = {"x": "https://x.example"}
+
+    other = Other(FakeClient())
+    with pytest.raises(UnsupportedOperation) as info:
+        other.retry_data("f", "s", "k")
+    assert str(info.value) == "platform 'other' does not support reading retry data; set backup_retry_data: false"
+    with pytest.raises(UnsupportedOperation) as info:
+        list(other.list_flows())
+    assert str(info.value) == "platform 'other' does not support listing flows"

@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files written for the operator: atomic, cleaned up, and clean errors."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.flowops.ipaas.plugins.module_utils import records
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter, write_json
+
+
+def leftovers(directory):
+    return sorted(name for name in os.listdir(str(directory)) if name.startswith(".flowops-"))
+
+
+# -- JsonLinesWriter --------------------------------------------------------------------------------
+
+
+def test_writer_is_atomic(tmp_path):
+    target = tmp_path / "errors.jsonl"
+    writer = JsonLinesWriter(str(target))
+    writer.write({"b": 2, "a": 1})
+    writer.write({"errorId": "e2"})
+    assert not target.exists(), "nothing appears at the final path before commit"
+    assert len(leftovers(tmp_path)) == 1
+    assert writer.count == 2
+    assert writer.commit() == str(target)
+    assert target.read_text().splitlines() == ['{"a": 1, "b": 2}', '{"errorId": "e2"}']
+    assert leftovers(tmp_path) == []
+
+
+def test_writer_replaces_an_existing_file_only_on_commit(tmp_path):
+    target = tmp_path / "errors.jsonl"
+    target.write_text("old\n")
+    writer = JsonLinesWriter(str(target))
+    writer.write({"new": True})
+    assert target.read_text() == "old\n"
+    writer.commit()
+    assert target.read_text() == '{"new": true}\n'
+
+
+def test_writer_abort_leaves_no_file(tmp_path):
+    target = tmp_path / "errors.jsonl"
+    writer = JsonLinesWriter(str(target))
+    writer.write({"a": 1})
+    writer.abort()
+    assert not target.exists()
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_writer_abort_keeps_a_previous_file(tmp_path):
+    target = tmp_path / "errors.jsonl"
+    target.write_text("previous\n")
+    writer = JsonLinesWriter(str(target))
+    writer.write({"a": 1})
+    writer.abort()
+    assert target.read_text() == "previous\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_writer_relative_path_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    writer = JsonLinesWriter("out.jsonl")
+    assert writer.path == str(tmp_path / "out.jsonl")
+    writer.write({})
+    assert writer.commit() == str(tmp_path / "out.jsonl")
+
+
+def test_writer_empty_commit_writes_an_empty_file(tmp_path):
+    target = tmp_path / "none.jsonl"
+    JsonLinesWriter(str(target)).commit()
+    assert target.read_text() == ""
+
+
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_writer_unwritable_directory_is_a_clean_error(tmp_path, where):
+    if where == "file":
+        (tmp_path / "plain").write_text("x")
+        target = tmp_path / "plain" / "errors.jsonl"
+    else:
+        target = tmp_path / "no" / "such" / "dir" / "errors.jsonl"
+    with pytest.raises(FlowOpsError) as info:
+        JsonLinesWriter(str(target))
+    assert str(info.value).startswith("cannot write %s: " % target)
+
+
+def test_writer_commit_onto_a_directory_is_a_clean_error(tmp_path):
+    (tmp_path / "taken").mkdir()
+    writer = JsonLinesWriter(str(tmp_path / "taken"))
+    writer.write({"a": 1})
+    with pytest.raises(FlowOpsError):
+        writer.commit()
+    assert leftovers(tmp_path) == []
+
+
+# -- write_json -------------------------------------------------------------------------------------
+
+
+def test_write_json(tmp_path):
+    target = tmp_path / "backup.json"
+    assert write_json(str(target), {"b": [1, 2], "a": None}) == str(target)
+    assert json.loads(target.read_text()) == {"a": None, "b": [1, 2]}
+    assert target.read_text().endswith("}\n")
+    assert leftovers(tmp_path) == []
+
+
+def test_write_json_replaces(tmp_path):
+    target = tmp_path / "backup.json"
+    target.write_text("{}")
+    write_json(str(target), [1])
+    assert json.loads(target.read_text()) == [1]
+
+
+def test_write_json_unwritable_directory_is_a_clean_error(tmp_path):
+    target = tmp_path / "missing" / "backup.json"
+    with pytest.raises(FlowOpsError) as info:
+        write_json(str(target), {})
+    assert str(info.value).startswith("cannot write %s: " % target)
+
+
+def test_write_json_failure_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(FlowOpsError):
+        write_json(str(tmp_path / "taken"), {"a": 1})
+    assert leftovers(tmp_path) == []
+
+
+# -- reports and the journal ------------------------------------------------------------------------
+
+
+def test_write_report_is_valid_json(tmp_path):
+    target = tmp_path / "report.json"
+    header = {"run_id": "r1", "counts": {"retried": 2}}
+    keys = [{"retryDataKey": "k1", "action": "retried"}, {"retryDataKey": "k2", "action": "retried"}]
+    assert records.write_report(str(target), header, iter(keys)) == str(target)
+    assert json.loads(target.read_text()) == dict(header, keys=keys)
+    assert leftovers(tmp_path) == []
+
+
+def test_write_report_without_keys(tmp_path):
+    target = tmp_path / "report.json"
+    records.write_report(str(target), {"run_id": "r1"}, [])
+    assert json.loads(target.read_text()) == {"run_id": "r1", "keys": []}
+
+
+def test_write_report_unwritable_directory(tmp_path):
+    with pytest.raises(FlowOpsError) as info:
+        records.write_report(str(tmp_path / "missing" / "report.json"), {"run_id": "r1"}, [])
+    assert "cannot write report" in str(info.value)
+
+
+def test_journal_and_done_keys_resume_a_run(tmp_path):
+    report = tmp_path / "report.json"
+    journal = records.Journal(str(report), "run-1")
+    journal.record(["k1", "k2"], "retried", job="j1")
+    journal.record(["k3"], "failed")
+    journal.close()
+    with open(str(report) + ".journal", "a") as stream:
+        stream.write(json.dumps({"run_id": "run-0", "key": "old", "action": "retried", "job": None}) + "\n")
+        stream.write('{"run_id": "run-1", "key": "cut sh')
+    assert records.done_keys(str(report), "run-1", ("retried",)) == {"k1": "j1", "k2": "j1"}
+    assert records.done_keys(str(report), "run-0", ("retried",)) == {"old": None}
+    assert records.done_keys(str(report), None, ("retried",)) == {}
+
+
+def test_done_keys_reads_a_finished_report(tmp_path):
+    report = tmp_path / "report.json"
+    records.write_report(str(report), {"run_id": "run-1"}, [
+        {"retryDataKey": "k1", "action": "retried", "job": "j1"},
+        {"retryDataKey": "k2", "action": "skipped", "job": None},
+        {"errorId": "e3", "action": "retried", "job": "j2"},
+    ])
+    assert records.done_keys(str(report), "run-1", ("retried",)) == {"k1": "j1", "e3": "j2"}
+    assert records.done_keys(str(report), "run-2", ("retried",)) == {}
+
+
+def test_done_keys_unreadable_report_is_a_clean_error(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text("{not json")
+    with pytest.raises(FlowOpsError) as info:
+        records.done_keys(str(report), "run-1", ("retried",))
+    assert "cannot be read" in str(info.value)
+
+
+def test_journal_close_can_remove(tmp_path):
+    journal = records.Journal(str(tmp_path / "report.json"), "r")
+    journal.record(["k"], "retried")
+    journal.close(remove=True)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_journal_unwritable_directory(tmp_path):
+    with pytest.raises(FlowOpsError) as info:
+        records.Journal(str(tmp_path / "missing" / "report.json"), "r")
+    assert "cannot write journal" in str(info.value)
