@@ -88,7 +88,7 @@ not_open_error_ids:
   elements: str
 backup_file:
   description: Path of the backup written.
-  returned: when O(backup=true) and not in check mode
+  returned: when O(backup=true), errors were selected, and not in check mode
   type: str
 run_id:
   description: Id of this run, recorded in the report.
@@ -187,10 +187,12 @@ def run(module, adapter):
     result = dict(changed=False, run_id=run_id, jobs=[],
                   not_open_error_ids=sorted(selection.error_ids.difference(ledger.entries)))
     header = dict(run_id=run_id, started=started, check_mode=module.check_mode)
-    if backup:
+    if backup and backup.count:
         # The backup is complete and in place before the first write request.
         result["backup_file"] = backup.commit()
         header["backup_file"] = result["backup_file"]
+    elif backup:
+        backup.abort()  # nothing selected: no empty backup file
     if module.check_mode:
         for key in ledger.keys(TO_RESOLVE):
             ledger.set_action(key, "resolved", reason="check mode: would be resolved")

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,7 @@ class PlaybookRunner:
         return env
 
     def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300):
-        results_file = self.workdir / "results-%d.json" % len(list(self.workdir.glob("results-*.json")))
+        results_file = self.workdir / ("results-%d.json" % len(list(self.workdir.glob("results-*.json"))))
         names = []
         block = []
         for index, task in enumerate(tasks):
@@ -101,11 +100,6 @@ class PlaybookRunner:
 
 
 @pytest.fixture
-def playbook(celigo_emulator, tmp_path):
-    return PlaybookRunner(celigo_emulator, tmp_path)
-
-
-@pytest.fixture
-def scratch():
-    with tempfile.TemporaryDirectory() as path:
-        yield Path(path)
+def playbook_for(tmp_path):
+    """``playbook_for(emulator).run(tasks, ...)`` runs ansible-playbook against that emulator."""
+    return lambda emulator: PlaybookRunner(emulator, tmp_path)

@@ -38,6 +38,7 @@ class PlatformAdapter:
     def base_url(cls, api_url, region):
         if api_url:
             return api_url
+        region = region or next(iter(cls.regions))
         if region not in cls.regions:
             raise ValidationError("region: '%s' is not a %s region; use one of %s or set api_url"
                                   % (region, cls.name, ", ".join(sorted(cls.regions))))

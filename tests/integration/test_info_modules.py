@@ -1,0 +1,90 @@
+"""flow_instance_info and flow_errors_info through real ansible-playbook against the emulator."""
+
+import json
+
+import pytest
+
+from emulator import scenario as scenarios
+
+
+@pytest.fixture
+def emulator(celigo_emulator_factory):
+    return celigo_emulator_factory(scenarios.generate(instances=12, steps=2, errors_per_step=15, disabled_instances=1, seed=7),
+                                   page_size=7, flow_page_size=5)
+
+
+@pytest.fixture
+def run(emulator, playbook_for):
+    return playbook_for(emulator).run
+
+
+def abstract_id(emulator):
+    return scenarios.abstract_flow_ids(emulator.scenario)[0]
+
+
+def test_instance_info_lists_every_instance_over_link_pages_with_steps_and_counts(emulator, run):
+    result = run([{"flowops.ipaas.flow_instance_info": {"abstract_flow_id": abstract_id(emulator)}}])
+    assert result.rc == 0, result.output
+    flows = result["r0"]["flows"]
+    assert len(flows) == 12
+    assert [f["_id"] for f in flows if f["disabled"]] == scenarios.instance_ids(emulator.scenario, disabled=True)
+    first = flows[0]
+    assert [s["_id"] for s in first["steps"]] == scenarios.step_ids(emulator.scenario, first["_id"])
+    assert all(s["name"] for s in first["steps"])
+    assert first["open_errors"] == len(scenarios.errors(emulator.scenario, flow_id=first["_id"]))
+    assert result["r0"]["summary"]["open_errors"] == len(emulator.scenario["errors"])
+    assert emulator.non_get_requests() == []
+
+
+def test_errors_info_summary_matches_the_server_and_filters_apply(emulator, run):
+    expected = emulator.scenario["errors"]
+    retryable_rate = [e for e in expected if e["classification"] == "rate_limit" and e.get("retryDataKey")]
+    result = run([
+        {"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator), "max_records": 10}},
+        {"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator), "classifications": ["rate_limit"],
+                                            "retryable": True, "max_records": 5000}},
+    ])
+    assert result.rc == 0, result.output
+    everything = result["r0"]
+    assert everything["total"] == len(expected)
+    assert len(everything["errors"]) == 10 and everything["truncated"] is True
+    counts = {}
+    for error in expected:
+        counts[error["classification"]] = counts.get(error["classification"], 0) + 1
+    assert everything["summary"]["by_classification"] == counts
+    assert everything["summary"]["not_retryable"] == len([e for e in expected if not e.get("retryDataKey")])
+    filtered = result["r1"]
+    assert sorted(e["errorId"] for e in filtered["errors"]) == sorted(e["errorId"] for e in retryable_rate)
+    assert filtered["truncated"] is False
+
+
+def test_records_file_streams_every_match(emulator, run, tmp_path):
+    target = tmp_path / "errors.jsonl"
+    result = run([{"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator), "max_records": 0,
+                                                      "records_file": str(target)}}])
+    assert result.rc == 0, result.output
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == len(emulator.scenario["errors"]) == result["r0"]["total"]
+    assert result["r0"]["errors"] == []
+
+
+def test_bad_token_fails_with_one_clear_line_and_no_traceback(emulator, run):
+    result = run([{"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator)}}], token="wrong-token")
+    assert result.rc != 0
+    message = result["r0"]["msg"]
+    assert message == "GET /v1/flows: HTTP 401 Bearer Authentication Failed"
+    assert "Traceback" not in result.output
+    assert "wrong-token" not in result.output
+
+
+def test_missing_token_names_the_option_and_the_variable(emulator, run):
+    result = run([{"flowops.ipaas.flow_instance_info": {"flow_ids": ["x"]}}], token="")
+    assert result.rc != 0
+    assert "api_token" in result["r0"]["msg"] and "FLOWOPS_API_TOKEN" in result["r0"]["msg"]
+    assert emulator.requests == []
+
+
+def test_unknown_flow_is_a_clear_404(emulator, run):
+    result = run([{"flowops.ipaas.flow_instance_info": {"flow_ids": ["000000000000000000000000"]}}])
+    assert result.rc != 0
+    assert result["r0"]["msg"].startswith("GET /v1/flows/000000000000000000000000: HTTP 404")
