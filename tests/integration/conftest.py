@@ -61,6 +61,17 @@ class PlaybookRunner:
         env.update(extra or {})
         return env
 
+    def run_playbook(self, name, extra_vars, check=False, env=None, timeout=300):
+        """Run one of the collection's playbooks (``playbooks/<name>``) with extra vars."""
+        extra = self.workdir / "extra-vars.json"
+        extra.write_text(json.dumps(extra_vars))
+        cmd = [str(BIN / "ansible-playbook"), str(ROOT / "playbooks" / name), "-e", "@%s" % extra]
+        if check:
+            cmd.append("--check")
+        proc = subprocess.run(cmd, env=self.env(extra=env), capture_output=True, text=True, timeout=timeout,
+                              cwd=str(self.workdir), check=False)
+        return PlaybookResult(proc, {})
+
     def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300):
         results_file = self.workdir / ("results-%d.json" % len(list(self.workdir.glob("results-*.json"))))
         names = []
