@@ -1,0 +1,212 @@
+"""Celigo integrator.io Flows API emulator: auth, routes and handlers over ``CeligoState``.
+
+Paths are served under /v1 and, like the real host, also under /api/v1. Quirks follow the reference:
+the bare 401 body, Link paging on /v1/flows (204 when empty), body paging with an /api-prefixed
+``nextPageURL`` omitted on the last page, 204 no-ops for retries that match nothing.
+"""
+
+import os
+import threading
+from urllib.parse import quote, urlencode
+
+from .app import API_PREFIX, ApiError, EmulatorApp, Reply
+from .celigo_state import MAX_RETRY_KEYS, CeligoState
+from .scenario import default_scenario
+from .server import EmulatorHandle, EmulatorServer
+
+OPENAPI_PATH = os.environ.get("FLOWOPS_CELIGO_OPENAPI") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "celigo-flows-openapi.json")
+_VALIDATOR = []
+_VALIDATOR_LOCK = threading.Lock()
+
+
+def openapi_validator():
+    """One shared validator over celigo-flows-openapi.json (needs jsonschema and referencing)."""
+    with _VALIDATOR_LOCK:
+        if not _VALIDATOR:
+            from .openapi import OpenAPIValidator  # pylint: disable=import-outside-toplevel
+            _VALIDATOR.append(OpenAPIValidator.from_file(OPENAPI_PATH))
+        return _VALIDATOR[0]
+
+
+def _positive_int(request, name, default):
+    value = request.arg(name, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise ApiError(400, "invalid_query_params", "%s must be a non-negative integer, got %r" % (name, value))
+    return number
+
+
+def _string_list(body, field):
+    values = body.get(field) if isinstance(body, dict) else None
+    if not isinstance(values, list) or not values or not all(isinstance(value, str) and value for value in values):
+        raise ApiError(400, "invalid_request", "%s must be a non-empty array of strings" % field)
+    return values
+
+
+class CeligoApp(EmulatorApp):
+    switch_defaults = {"page_size": 100, "flow_page_size": 100, "job_seconds": 0.3}
+
+    def __init__(self, scenario=None, **switches):
+        super().__init__(**switches)
+        self.state = CeligoState(scenario, self.switches)
+
+    def register_routes(self):
+        route = self.route
+        route("GET", "/v1/flows", self.list_flows)
+        route("GET", "/v1/flows/{flow}", self.get_flow)
+        route("GET", "/v1/flows/{flow}/descendants", self.descendants)
+        route("GET", "/v1/flows/{flow}/errors", self.flow_errors)
+        route("PUT", "/v1/flows/{flow}/replaceConnection", self.replace_connection)
+        route("POST", "/v1/flows/{flow}/run", self.run_flow)
+        route("GET", "/v1/flows/{flow}/{step}/errors", self.open_errors)
+        route("GET", "/v1/flows/{flow}/{step}/resolved", self.resolved_errors)
+        route("PUT", "/v1/flows/{flow}/{step}/resolved", self.resolve)
+        route("POST", "/v1/flows/{flow}/{step}/retry", self.retry)
+        route("POST", "/v1/flows/{flow}/{step}/retry_with_exponential_decay", self.retry)
+        route("GET", "/v1/flows/{flow}/{step}/{key}/data", self.retry_data)
+        route("GET", "/v1/jobs/{job}", self.get_job)
+        route("GET", "/v1/connections/{connection}", self.get_connection)
+
+    def authenticate(self, request):
+        # The auth middleware answers before the handlers, with a bare {message} body (no errors[]).
+        header = request.headers.get("Authorization")
+        if header is None:
+            return Reply(401, {"message": "Unauthorized"})
+        scheme, dummy, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != self.state.token:
+            return Reply(401, {"message": "Bearer Authentication Failed"})
+        return None
+
+    def before_request(self):
+        self.state.advance_jobs()
+
+    def load(self, scenario):
+        self.state.load(scenario)
+
+    def admin_state(self):
+        return self.state.summary()
+
+    def make_validator(self):
+        return openapi_validator()
+
+    # Flows.
+
+    def list_flows(self, request):
+        ids = self.state.flow_ids(request.arg("_abstractFlowId"), request.arg("_integrationId"))
+        size = max(1, int(self.switch("flow_page_size")))
+        page = _positive_int(request, "page", "1") or 1
+        chunk = ids[(page - 1) * size:page * size]
+        if not chunk:
+            return Reply(204)
+        headers = {}
+        if page * size < len(ids):
+            query = [(key, value) for key, values in request.query.items() if key != "page" for value in values]
+            query.append(("page", str(page + 1)))
+            headers["Link"] = '<%s%s%s?%s>; rel="next"' % (self.base_url, request.prefix, request.path, urlencode(query))
+        return Reply(200, [self.state.flow_view(flow_id) for flow_id in chunk], headers)
+
+    def get_flow(self, request):
+        merge = str(request.arg("mergeInstance", "")).lower() == "true"
+        return Reply(200, self.state.flow_view(request.params["flow"], merge=merge))
+
+    def descendants(self, request):
+        return Reply(200, self.state.descendants(request.params["flow"]))
+
+    def flow_errors(self, request):
+        return Reply(200, {"flowErrors": self.state.error_summary(request.params["flow"])})
+
+    def replace_connection(self, request):
+        self.state.flow(request.params["flow"])
+        body = request.json()
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("_connectionId", "_newConnectionId")):
+            raise ApiError(400, "invalid_request", "_connectionId and _newConnectionId are required")
+        self.state.replace_connection(request.params["flow"], body["_connectionId"], body["_newConnectionId"])
+        return Reply(204)
+
+    def run_flow(self, request):
+        self.state.flow(request.params["flow"])
+        if request.body:
+            request.json()
+        return Reply(200, {"_jobId": self.state.run_flow(request.params["flow"])})
+
+    def get_job(self, request):
+        return Reply(200, self.state.poll_job(request.params["job"]))
+
+    def get_connection(self, request):
+        return Reply(200, self.state.connection(request.params["connection"]))
+
+    # Errors of a step.
+
+    def _error_page(self, request, kind):
+        flow_id, step_id = request.params["flow"], request.params["step"]
+        self.state.require_step(flow_id, step_id)
+        token = request.arg("pageToken")
+        after = _positive_int(request, "pageToken", "0") if token is not None else 0
+        errors, last, more = self.state.error_page(flow_id, step_id, kind == "resolved", after,
+                                                   max(1, int(self.switch("page_size"))))
+        body = {kind: errors}
+        if more:  # omitted (never null) on the last page
+            body["nextPageURL"] = "%s/v1/flows/%s/%s/%s?pageToken=%d" % (
+                API_PREFIX, quote(flow_id, safe=""), quote(step_id, safe=""), kind, last)
+        return Reply(200, body)
+
+    def open_errors(self, request):
+        return self._error_page(request, "errors")
+
+    def resolved_errors(self, request):
+        return self._error_page(request, "resolved")
+
+    def resolve(self, request):
+        flow_id, step_id = request.params["flow"], request.params["step"]
+        self.state.require_step(flow_id, step_id)
+        self.state.resolve(flow_id, step_id, _string_list(request.json(), "errors"))
+        return Reply(204)
+
+    def retry(self, request):
+        flow_id, step_id = request.params["flow"], request.params["step"]
+        self.state.require_step(flow_id, step_id)
+        keys = _string_list(request.json(), "retryDataKeys")
+        if len(keys) > MAX_RETRY_KEYS:
+            raise ApiError(400, "invalid_request", "retryDataKeys cannot have more than %d keys" % MAX_RETRY_KEYS)
+        job = self.state.retry(flow_id, step_id, keys)
+        return Reply(204) if job is None else Reply(200, job)
+
+    def retry_data(self, request):
+        params = request.params
+        return Reply(200, self.state.retry_data(params["flow"], params["step"], params["key"]))
+
+
+class CeligoHandle(EmulatorHandle):
+    """``EmulatorHandle`` plus the Celigo state, token, retry counts and the loaded scenario."""
+
+    def __init__(self, app, server, scenario):
+        super().__init__(app, server)
+        self.scenario = scenario
+
+    @property
+    def state(self):
+        return self.app.state
+
+    @property
+    def token(self):
+        return self.app.state.token
+
+    @property
+    def retry_counts(self):
+        return self.app.state.retry_counts
+
+    def load(self, scenario):
+        self.scenario = scenario
+        return super().load(scenario)
+
+
+def start(scenario=None, host="127.0.0.1", port=0, **switches):
+    """Start a Celigo emulator in a thread; returns a started ``CeligoHandle`` (call ``.stop()``)."""
+    scenario = default_scenario() if scenario is None else scenario
+    app = CeligoApp(scenario, **switches)
+    server = EmulatorServer(app, host, port).start()
+    return CeligoHandle(app, server, scenario)
