@@ -111,6 +111,12 @@ class PlaybookRunner:
 
 
 @pytest.fixture
+def collections_path():
+    """The collections dir that makes flowops.ipaas importable for ansible-playbook."""
+    return collections_dir()
+
+
+@pytest.fixture
 def playbook_for(tmp_path):
     """``playbook_for(emulator).run(tasks, ...)`` runs ansible-playbook against that emulator."""
     return lambda emulator: PlaybookRunner(emulator, tmp_path)

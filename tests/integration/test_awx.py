@@ -11,12 +11,12 @@ import yaml
 
 from emulator import scenario as scenarios
 
-from conftest import ROOT, collections_dir  # pylint: disable=wrong-import-order
-
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environment(celigo_emulator_factory, tmp_path, monkeypatch):
+def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environment(celigo_emulator_factory, collections_path, tmp_path,
+                                                                                     monkeypatch):
     monkeypatch.setenv("PATH", "%s:%s" % (BIN, os.environ.get("PATH", "")))
     (tmp_path / "runner").mkdir()
     emulator = celigo_emulator_factory(scenarios.generate(instances=4, steps=2, errors_per_step=6, seed=2), job_seconds=0.1)
@@ -26,7 +26,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
                 for name, template in credential["injectors"]["env"].items()}
     assert set(injected) == {"FLOWOPS_API_TOKEN", "FLOWOPS_PLATFORM", "FLOWOPS_REGION", "FLOWOPS_API_URL"}
     abstract = scenarios.abstract_flow_ids(emulator.scenario)[0]
-    envvars = dict(injected, ANSIBLE_COLLECTIONS_PATH=str(collections_dir()), ANSIBLE_NOCOLOR="1")
+    envvars = dict(injected, ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1")
     survey = {"incident_recovery_abstract_flow_ids_text": abstract + "\n", "incident_recovery_since": "2026-11-01T00:00:00Z",
               "incident_recovery_report_dir": str(tmp_path / "reports"), "incident_recovery_poll_interval": 0.2,
               "incident_recovery_run_id": "awx"}
