@@ -35,6 +35,16 @@ options:
       - API token, sent as a bearer token. It is never logged or returned.
       - If not set, the value of the E(FLOWOPS_API_TOKEN) environment variable is used.
     type: str
+  project_id:
+    description:
+      - Project id, for platforms that scope flows by project (Activepieces).
+      - If not set, the value of the E(FLOWOPS_PROJECT_ID) environment variable is used.
+    type: str
+  account_id:
+    description:
+      - Account id, for platforms that scope resources by account (Cloudflare).
+      - If not set, the value of the E(FLOWOPS_ACCOUNT_ID) environment variable is used.
+    type: str
   validate_certs:
     description:
       - Verify the API's TLS certificate. Set to V(false) only for a trusted test host.

@@ -18,6 +18,8 @@ CONNECTION_SPEC = dict(
     api_url=dict(type="str", fallback=(env_fallback, ["FLOWOPS_API_URL"])),
     region=dict(type="str", default="us", fallback=(env_fallback, ["FLOWOPS_REGION"])),
     api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["FLOWOPS_API_TOKEN"])),
+    project_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_PROJECT_ID"])),
+    account_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_ACCOUNT_ID"])),
     validate_certs=dict(type="bool", default=True),
     timeout=dict(type="float", default=30),
     max_retries=dict(type="int", default=5),
@@ -51,6 +53,7 @@ def adapter_from_params(params):
     """Validate the connection options and return the platform adapter with its client."""
     validate_connection(params)
     adapter_class = ADAPTERS[params["platform"]]
+    adapter_class.validate(params)
     base_url = adapter_class.base_url(params.get("api_url"), params.get("region"))
     client = Client(
         base_url,
@@ -63,4 +66,4 @@ def adapter_from_params(params):
         max_requests_per_second=params["max_requests_per_second"],
         pool_size=params["max_concurrency"],
     )
-    return adapter_class(client)
+    return adapter_class(client, params)

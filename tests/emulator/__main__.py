@@ -19,34 +19,37 @@ def _retry_after(value):
     return int(value) if value.isdigit() else value  # a non-integer header value is allowed on purpose
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m emulator", description="Local emulators of iPaaS REST APIs.")
-    platforms = parser.add_subparsers(dest="platform", required=True)
-    celigo = platforms.add_parser("celigo", help="Celigo integrator.io Flows API")
-    source = celigo.add_mutually_exclusive_group()
+def add_common_arguments(parser):
+    """Switches every platform's emulator takes."""
+    parser.add_argument("--save-scenario", metavar="FILE", help="write the scenario (generated or loaded) to FILE")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (127.0.0.0/8 or ::1)")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE")
+    parser.add_argument("--token", help="bearer token to accept (default: the scenario's)")
+    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--rate-limit-every", type=int, default=0, help="answer every Nth API request with 429")
+    parser.add_argument("--retry-after", type=_retry_after, default=1, help="Retry-After value sent with the 429s")
+    parser.add_argument("--faults", metavar="JSON", help="fault rules as a JSON list")
+
+
+def common_switches(args):
+    return dict(latency_ms=args.latency_ms, rate_limit_every=args.rate_limit_every, retry_after=args.retry_after,
+                faults=json.loads(args.faults) if args.faults else [])
+
+
+def add_celigo_arguments(parser):
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
     source.add_argument("--generate", metavar="SPEC", default="",
                         help="generator settings, e.g. instances=40,steps=2,errors=30,seed=1 (the default scenario)")
     source.add_argument("--preset", choices=sorted(scenarios.PRESETS), help="a named scenario (outage: the demo's)")
-    celigo.add_argument("--save-scenario", metavar="FILE", help="write the scenario (generated or loaded) to FILE")
-    celigo.add_argument("--host", default="127.0.0.1", help="loopback address to bind (127.0.0.0/8 or ::1)")
-    celigo.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-    celigo.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE")
-    celigo.add_argument("--token", help="bearer token to accept (default: the scenario's)")
-    celigo.add_argument("--latency-ms", type=float, default=0)
-    celigo.add_argument("--page-size", type=int, default=100, help="errors per page on .../errors and .../resolved")
-    celigo.add_argument("--flow-page-size", type=int, default=100, help="flows per page on /v1/flows")
-    celigo.add_argument("--rate-limit-every", type=int, default=0, help="answer every Nth API request with 429")
-    celigo.add_argument("--retry-after", type=_retry_after, default=1, help="Retry-After value sent with the 429s")
-    celigo.add_argument("--job-seconds", type=float, default=0.3, help="time for a retry job to complete")
-    celigo.add_argument("--faults", metavar="JSON", help="fault rules as a JSON list")
-    celigo.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI document (needs jsonschema)")
-    return parser
+    parser.add_argument("--page-size", type=int, default=100, help="errors per page on .../errors and .../resolved")
+    parser.add_argument("--flow-page-size", type=int, default=100, help="flows per page on /v1/flows")
+    parser.add_argument("--job-seconds", type=float, default=0.3, help="time for a retry job to complete")
+    parser.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI document (needs jsonschema)")
 
 
-def build_app(args):
-    """The app for the parsed arguments; ValueError/OSError for a bad scenario, host or setting."""
-    check_loopback(args.host)  # before generating a large scenario for nothing
+def build_celigo_app(args):
     if args.scenario:
         scenario = scenarios.load(args.scenario)
     elif args.preset:
@@ -57,9 +60,30 @@ def build_app(args):
         scenario["token"] = args.token
     if args.save_scenario:
         scenarios.save(scenario, args.save_scenario)
-    return CeligoApp(scenario, latency_ms=args.latency_ms, page_size=args.page_size, flow_page_size=args.flow_page_size,
-                     rate_limit_every=args.rate_limit_every, retry_after=args.retry_after, job_seconds=args.job_seconds,
-                     faults=json.loads(args.faults) if args.faults else [], strict=args.strict)
+    return CeligoApp(scenario, page_size=args.page_size, flow_page_size=args.flow_page_size, job_seconds=args.job_seconds,
+                     strict=args.strict, **common_switches(args))
+
+
+# platform -> (help, add its arguments to a sub-parser, build its app from the parsed arguments)
+PLATFORMS = {
+    "celigo": ("Celigo integrator.io Flows API", add_celigo_arguments, build_celigo_app),
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m emulator", description="Local emulators of iPaaS REST APIs.")
+    platforms = parser.add_subparsers(dest="platform", required=True)
+    for name, (help_text, add_arguments, dummy) in PLATFORMS.items():
+        sub = platforms.add_parser(name, help=help_text)
+        add_arguments(sub)
+        add_common_arguments(sub)
+    return parser
+
+
+def build_app(args):
+    """The app for the parsed arguments; ValueError/OSError for a bad scenario, host or setting."""
+    check_loopback(args.host)  # before generating a large scenario for nothing
+    return PLATFORMS[args.platform][2](args)
 
 
 def main(argv=None):

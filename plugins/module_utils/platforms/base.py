@@ -31,8 +31,13 @@ class PlatformAdapter:
     retry_strategies = ()
     max_retry_batch = 1000
 
-    def __init__(self, client):
+    def __init__(self, client, params=None):
         self.client = client
+        self.params = params or {}
+
+    @classmethod
+    def validate(cls, params):
+        """Platform-specific checks of the connection options (e.g. a required project id), before any request."""
 
     @classmethod
     def base_url(cls, api_url, region):

@@ -585,7 +585,9 @@ def test_no_ceiling_means_no_waiting(harness, raw):
 
 
 def test_rate_ceiling_holds_across_threads(harness, raw):
-    """Real clock, 50 requests/s: six sends from three threads are at least 20 ms apart."""
+    """Real clock, 50 requests/s: six sends from three threads span at least five 20 ms slots.
+
+    (A thread that wakes late can land close to the next one, so single gaps are not bounded; the span is.)"""
     stamps = []
     lock = threading.Lock()
 
@@ -607,6 +609,5 @@ def test_rate_ceiling_holds_across_threads(harness, raw):
         thread.join(5)
     assert len(stamps) == 6
     stamps.sort()
-    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
-    assert min(gaps) >= 0.018
+    assert stamps[-1] - stamps[0] >= 0.095
     assert client.request_count == 6
