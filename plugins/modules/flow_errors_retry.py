@@ -35,11 +35,14 @@ extends_documentation_fragment:
 options:
   strategy:
     description:
-      - V(retry) re-runs the records at once; V(exponential_decay) lets the platform spread the retries out
-        with growing delays, kinder to a target system that is just recovering.
+      - V(retry) re-runs the records at once (on Activepieces from the failed step).
+      - V(exponential_decay) lets the platform spread the retries out with growing delays, kinder to a target
+        system that is just recovering (Celigo).
+      - V(latest_version) restarts the whole run on the latest published version of the flow (Activepieces).
+      - A strategy the platform does not offer fails before any request, naming the platform.
     type: str
     default: retry
-    choices: [retry, exponential_decay]
+    choices: [retry, exponential_decay, latest_version]
   wait:
     description:
       - Wait for the retry jobs to finish and reconcile every key's outcome.
@@ -135,7 +138,7 @@ ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,
     BULK_SPEC,
     dict(
-        strategy=dict(type="str", default="retry", choices=["retry", "exponential_decay"]),
+        strategy=dict(type="str", default="retry", choices=["retry", "exponential_decay", "latest_version"]),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=600),
         poll_interval=dict(type="float", default=2),
