@@ -43,6 +43,13 @@ options:
       - Write a JSON report of every flow (changed or not, steps affected, before and after) to this file,
         also when the task fails half-way.
     type: path
+  smoke_run_flow_ids:
+    description:
+      - Flows to start once (C(POST /v1/flows/{id}/run)) after every replacement succeeded, as a smoke test.
+        Their job ids are returned in RV(smoke_runs). Not started in check mode or when a flow failed.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -108,6 +115,11 @@ report_file:
   description: Path of the JSON report.
   returned: when O(report_file) is set and not in check mode
   type: str
+smoke_runs:
+  description: The smoke runs started, each with C(_flowId) and the platform's run response under C(run).
+  returned: always
+  type: list
+  elements: dict
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
@@ -124,6 +136,7 @@ ARGUMENT_SPEC = module_spec(
         connection_map=dict(type="dict", required=True),
         verify=dict(type="bool", default=True),
         report_file=dict(type="path"),
+        smoke_run_flow_ids=dict(type="list", elements="str", default=[]),
     ),
 )
 
@@ -224,13 +237,17 @@ def run(module, adapter):
     failed = [plan for plan in plans if plan.get("error")]
     counts = dict(selected=len(plans), changed=sum(1 for p in plans if p["changed"] and not p.get("error")),
                   unchanged=sum(1 for p in plans if not p["changed"] and not p.get("error")), failed=len(failed))
-    result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections)
+    result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections, smoke_runs=[])
     if module._diff:
         result["diff"] = _diff(plans)
     if params["report_file"] and not module.check_mode:
         header = dict(module="flow_connection_replace", started=started, finished=utc_now(), counts=counts,
                       connection_map=connection_map, connections=connections)
         result["report_file"] = write_report(params["report_file"], header, plans, list_name="flows")
+    if not failed and not module.check_mode:
+        for flow_id in params["smoke_run_flow_ids"]:
+            result["smoke_runs"].append({"_flowId": flow_id, "run": adapter.run_flow(flow_id)})
+            result["changed"] = True
     if failed:
         raise fail_with_result("changed %d of %d flows; %d failed, first %s: %s"
                                % (counts["changed"], counts["selected"], len(failed), failed[0]["_id"], failed[0]["error"]), result)

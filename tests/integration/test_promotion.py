@@ -28,7 +28,8 @@ def test_promotion_playbook_moves_40_instances_reports_every_flow_and_reruns_unc
     extra = {"environment_promotion_abstract_flow_ids": [abstract],
              "environment_promotion_connection_map": {sandbox: production},
              "environment_promotion_report_dir": str(tmp_path / "reports"),
-             "environment_promotion_run_id": "first"}
+             "environment_promotion_run_id": "first",
+             "environment_promotion_smoke_flow_ids": [scenarios.instance_ids(emulator.scenario)[0]]}
     runner = playbook_for(emulator)
     first = runner.run_playbook("environment_promotion.yml", extra)
     assert first.rc == 0, first.output
@@ -38,11 +39,14 @@ def test_promotion_playbook_moves_40_instances_reports_every_flow_and_reruns_unc
     report = json.loads((tmp_path / "reports" / "environment-promotion-first.json").read_text())
     assert sorted(f["_id"] for f in report["flows"]) == sorted(instances)
     assert report["counts"]["changed"] == 40
+    assert [run["_flowId"] for run in report["smoke_runs"]] == [instances[0]]
+    assert [r["path"] for r in emulator.non_get_requests() if r["path"].endswith("/run")] == ["/v1/flows/%s/run" % instances[0]]
     markdown = (tmp_path / "reports" / "environment-promotion-first.md").read_text()
     assert all(flow in markdown for flow in instances)
 
     emulator.clear_requests()
-    second = runner.run_playbook("environment_promotion.yml", dict(extra, environment_promotion_run_id="second"))
+    second = runner.run_playbook("environment_promotion.yml", dict(extra, environment_promotion_run_id="second",
+                                                                    environment_promotion_smoke_flow_ids=[]))
     assert second.rc == 0, second.output
     assert "changed=0" in second.stdout
     assert emulator.non_get_requests() == []
