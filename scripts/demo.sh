@@ -34,7 +34,8 @@ for _ in $(seq 1 100); do
 done
 [[ -s "$WORK/port" ]] || { echo "demo: the emulator did not start" >&2; exit 1; }
 
-export FLOWOPS_API_URL="http://127.0.0.1:$(cat "$WORK/port")"
+FLOWOPS_API_URL="http://127.0.0.1:$(cat "$WORK/port")"
+export FLOWOPS_API_URL
 export FLOWOPS_API_TOKEN=emulator-token
 python - "$WORK/scenario.json" "$REPORTS" >"$WORK/vars.json" <<'PY'
 import json, sys

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write docs/modules/<module>.md from each module's own documentation (``ansible-doc --json``).
 
     scripts/module_docs.py           regenerate the pages
@@ -59,8 +59,8 @@ def returns_table(returns, prefix=""):
     rows = []
     for name in sorted(returns):
         spec = returns[name]
-        rows.append("| `%s%s` | %s | %s | %s |" % (prefix, name, spec.get("type", ""), plain(spec.get("returned")),
-                                                  plain(spec.get("description"))))
+        cells = (prefix, name, spec.get("type", ""), plain(spec.get("returned")), plain(spec.get("description")))
+        rows.append("| `%s%s` | %s | %s | %s |" % cells)
         if spec.get("contains"):
             rows.extend(returns_table(spec["contains"], prefix + name + "."))
     return rows

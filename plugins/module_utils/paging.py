@@ -61,8 +61,7 @@ def iter_link_pages(client, path, params=None, max_pages=MAX_PAGES):
             return
         if not isinstance(response.body, list):
             raise FlowOpsError("expected a JSON array, got %s" % type(response.body).__name__, method="GET", path=path)
-        for item in response.body:
-            yield item
+        yield from response.body
         url = next_link(response.headers.get("Link"))
         if url:
             guard.check(url)
@@ -81,8 +80,7 @@ def iter_body_pages(client, path, items_key, next_key="nextPageURL", params=None
         items = body.get(items_key) if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise FlowOpsError("expected '%s' to be a list in the response" % items_key, method="GET", path=path)
-        for item in items:
-            yield item
+        yield from items
         url = body.get(next_key)
         if url:
             url = strip_prefix(url, prefix)

@@ -33,7 +33,7 @@ ERROR_SELECTION_SPEC = dict(
     retryable=dict(type="bool"),
     tags=dict(type="list", elements="str", default=[]),
     error_ids=dict(type="list", elements="str", default=[]),
-    retry_data_keys=dict(type="list", elements="str", default=[]),
+    retry_data_keys=dict(type="list", elements="str", default=[], no_log=False),
 )
 
 SELECTION_SPEC = dict(FLOW_SELECTION_SPEC, **ERROR_SELECTION_SPEC)

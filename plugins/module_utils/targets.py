@@ -79,5 +79,4 @@ def iter_selected_errors(adapter, flows, selection, max_concurrency, resolved=Fa
     for _target, errors, failure in fan_out(read_step, steps, max_concurrency):
         if failure is not None:
             raise failure
-        for error in errors:
-            yield error
+        yield from errors

@@ -21,7 +21,7 @@ description:
   - In check mode nothing is sent; the result and C(--diff) show, per flow, which steps would move from which
     connection to which.
 author:
-  - flowops.ipaas contributors
+  - flowops.ipaas contributors (@flowops)
 extends_documentation_fragment:
   - flowops.ipaas.connection
   - flowops.ipaas.selection

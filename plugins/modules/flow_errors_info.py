@@ -20,7 +20,7 @@ description:
   - Steps are read concurrently (see O(max_concurrency)); only steps the flow's error summary reports as
     having open errors are listed.
 author:
-  - flowops.ipaas contributors
+  - flowops.ipaas contributors (@flowops)
 extends_documentation_fragment:
   - flowops.ipaas.connection
   - flowops.ipaas.selection

@@ -20,7 +20,7 @@ description:
   - Idempotent; errors already resolved are not selected again, so a rerun reports C(changed=false).
   - In check mode nothing is sent or written; the result (and C(--diff)) shows what would be resolved.
 author:
-  - flowops.ipaas contributors
+  - flowops.ipaas contributors (@flowops)
 extends_documentation_fragment:
   - flowops.ipaas.connection
   - flowops.ipaas.selection
@@ -101,6 +101,7 @@ report_file:
 """
 
 import os
+import tempfile
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
@@ -128,7 +129,7 @@ ARGUMENT_SPEC = module_spec(
 
 
 def _default_backup_file(run_id):
-    directory = os.path.expanduser("~/.flowops/backups")
+    directory = os.path.join(os.environ.get("HOME") or tempfile.gettempdir(), ".flowops", "backups")
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
     return os.path.join(directory, "resolve-%s-%s.jsonl" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), run_id[:8]))

@@ -24,7 +24,7 @@ description:
     (open again under a new error id) or C(pending).
   - In check mode nothing is sent; the result shows exactly what would be retried.
 author:
-  - flowops.ipaas contributors
+  - flowops.ipaas contributors (@flowops)
 extends_documentation_fragment:
   - flowops.ipaas.connection
   - flowops.ipaas.selection

@@ -18,7 +18,7 @@ description:
   - Every page of an abstract flow's instances is read; per-flow details are fetched concurrently
     (see O(max_concurrency)).
 author:
-  - flowops.ipaas contributors
+  - flowops.ipaas contributors (@flowops)
 extends_documentation_fragment:
   - flowops.ipaas.connection
   - flowops.ipaas.selection

@@ -23,7 +23,7 @@ def used_connections(emulator, flow_id):
 
 
 def test_promotion_playbook_moves_40_instances_reports_every_flow_and_reruns_unchanged(emulator, playbook_for, tmp_path):
-    sandbox, production, _ = connections(emulator)
+    sandbox, production = connections(emulator)[:2]
     abstract = scenarios.abstract_flow_ids(emulator.scenario)[0]
     extra = {"environment_promotion_abstract_flow_ids": [abstract],
              "environment_promotion_connection_map": {sandbox: production},
@@ -45,15 +45,15 @@ def test_promotion_playbook_moves_40_instances_reports_every_flow_and_reruns_unc
     assert all(flow in markdown for flow in instances)
 
     emulator.clear_requests()
-    second = runner.run_playbook("environment_promotion.yml", dict(extra, environment_promotion_run_id="second",
-                                                                    environment_promotion_smoke_flow_ids=[]))
+    rerun = dict(extra, environment_promotion_run_id="second", environment_promotion_smoke_flow_ids=[])
+    second = runner.run_playbook("environment_promotion.yml", rerun)
     assert second.rc == 0, second.output
     assert "changed=0" in second.stdout
     assert emulator.non_get_requests() == []
 
 
 def test_type_mismatch_stops_everything_before_the_first_write(emulator, playbook_for):
-    sandbox, _, netsuite = connections(emulator)
+    sandbox, netsuite = connections(emulator)[0], connections(emulator)[2]
     result = playbook_for(emulator).run([{"flowops.ipaas.flow_connection_replace": {
         "abstract_flow_id": scenarios.abstract_flow_ids(emulator.scenario)[0], "connection_map": {sandbox: netsuite}}}])
     assert result.rc != 0
@@ -63,7 +63,7 @@ def test_type_mismatch_stops_everything_before_the_first_write(emulator, playboo
 
 
 def test_check_mode_writes_nothing_and_diff_shows_steps(emulator, playbook_for):
-    sandbox, production, _ = connections(emulator)
+    sandbox, production = connections(emulator)[:2]
     result = playbook_for(emulator).run([{"flowops.ipaas.flow_connection_replace": {
         "abstract_flow_id": scenarios.abstract_flow_ids(emulator.scenario)[0], "connection_map": {sandbox: production}}}],
         check=True, diff=True)
@@ -83,7 +83,7 @@ def test_role_argument_spec_rejects_a_malformed_map(emulator, playbook_for):
 
 
 def test_failing_instance_is_reported_while_the_others_complete_and_rerun_finishes(emulator, playbook_for, tmp_path):
-    sandbox, production, _ = connections(emulator)
+    sandbox, production = connections(emulator)[:2]
     victim = scenarios.instance_ids(emulator.scenario)[3]
     emulator.configure(faults=[{"method": "PUT", "path": "/v1/flows/%s/replaceConnection" % victim, "action": "status",
                                 "status": 500, "times": 1}])

@@ -70,7 +70,7 @@ def test_wrong_content_type_and_bad_path_id_are_recorded(celigo_emulator, api, i
 
 
 def test_invalid_response_is_recorded(celigo_emulator, api, instance, monkeypatch):
-    flow_id, _ = instance
+    flow_id = instance[0]
     monkeypatch.setattr(celigo_emulator.state, "error_summary", lambda flow_id: [{"_expOrImpId": "zz", "numError": -1}])
     api.get("/v1/flows/%s/errors" % flow_id)
     monkeypatch.setattr(celigo_emulator.app, "authenticate", lambda request: Reply(418, {"message": "teapot"}))

@@ -56,7 +56,7 @@ class FakeAdapter(PlatformAdapter):
 
     def add_errors(self, flow_id, step_id, count, retryable=True, classification="intermittent", fail_again=0):
         added = []
-        for _ in range(count):
+        for dummy in range(count):
             error = {"errorId": new_id("e"), "occurredAt": "2026-11-20T04:00:00Z", "source": "application",
                      "code": "503", "message": "Service Unavailable", "classification": classification}
             if retryable:

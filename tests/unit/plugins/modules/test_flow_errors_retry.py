@@ -195,10 +195,9 @@ def test_report_lists_every_key_and_rerun_with_run_id_skips_done_keys(platform, 
     # Errors come back (say the platform re-raised them): the same run_id does not retry them twice.
     for flow in ("f0", "f1"):
         platform.add_errors(flow, "s1", 1)
-    for key in list(platform.retry_counts):
-        platform.open[("f0", "s1")]["x" + key] = {"errorId": "x" + key, "retryDataKey": key, "occurredAt": "2026-11-20T05:00:00Z",
-                                                   "source": "application", "code": "503", "message": "again"}
-        break
+    key = next(iter(platform.retry_counts))
+    platform.open[("f0", "s1")]["x" + key] = {"errorId": "x" + key, "retryDataKey": key, "occurredAt": "2026-11-20T05:00:00Z",
+                                              "source": "application", "code": "503", "message": "again"}
     second = flow_errors_retry.run(module(report_file=str(report), run_id="run-1", retryable=True), platform)
     assert second["counts"]["already_done"] == 1
     assert second["counts"]["retried"] == 2

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The test command. Runs every stage, or the ones named, and ends with "N passed, N failed".
+#   scripts/test.sh                 stages pytest (tests/unit + tests/integration), sanity, lint, changelog
+#   scripts/test.sh STAGE ...       only those: unit, integration, pytest, sanity, lint, changelog
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+    echo "usage: $0 [unit|integration|pytest|sanity|lint|changelog ...]" >&2
+    exit 2
+}
+
+# ---- stages: each returns non-zero on failure and says why -------------------------------------
+
+# pytest over the given test directories that exist.
+run_pytest() {
+    local dirs=() dir rc=0
+    for dir in "$@"; do
+        [[ -d "$ROOT/$dir" ]] && dirs+=("$dir")
+    done
+    if ((${#dirs[@]} == 0)); then
+        echo "no test directory found (looked for: $*)"
+        return 1
+    fi
+    (cd "$ROOT" && python -m pytest -ra "${dirs[@]}") || rc=$?
+    if ((rc == 5)); then
+        echo "pytest collected no tests in ${dirs[*]}: a test stage that runs no test fails"
+    fi
+    return "$rc"
+}
+
+stage_pytest() { run_pytest tests/unit tests/integration; }
+stage_unit() { run_pytest tests/unit; }
+stage_integration() { run_pytest tests/integration; }
+
+# ansible-test needs the collection under .../ansible_collections/NAMESPACE/NAME, so it runs on a copy
+# of the files git would commit (tracked, plus untracked that are not ignored). The copy gets its own
+# git repo: otherwise ansible-test sees the checkout's repo, where .build/ is ignored, and skips everything.
+copy_collection() {
+    local dest="$1"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$ROOT" && git ls-files -z -co --exclude-standard) \
+            | while IFS= read -r -d '' path; do
+                # skip tracked files deleted in the work tree
+                if [[ -e "$ROOT/$path" || -L "$ROOT/$path" ]]; then printf '%s\0' "$path"; fi
+            done \
+            | (cd "$ROOT" && tar --null --no-recursion -T - -cf -) \
+            | tar -xf - -C "$dest"
+    else
+        echo "not a git checkout (or no git): copying the tree without .git, .venv, .build, .ansible and caches"
+        (cd "$ROOT" && tar --exclude=./.git --exclude=./.venv --exclude=./.build --exclude=./.ansible \
+            --exclude=./tests/output --exclude=./.pytest_cache --exclude='__pycache__' -cf - .) \
+            | tar -xf - -C "$dest"
+    fi
+    if command -v git >/dev/null 2>&1; then
+        git -C "$dest" init -q
+    fi
+}
+
+# ansible-test bootstraps pip in each sanity venv with a get-pip.py from its own server, which is out of
+# reach here; scripts/ansible_test_get_pip.py stands in for it, in a HOME private to this run.
+seed_get_pip() {
+    local home="$1" version
+    version="$(python - <<'EOF'
+import sys, types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2]))["pip"])
+EOF
+)" || return 1
+    mkdir -p "$home/.ansible/test/cache"
+    cp "$HERE/ansible_test_get_pip.py" "$home/.ansible/test/cache/get_pip_${version//./_}.py"
+}
+
+# HOME: ansible-test keeps its venvs and pip cache under ~; PYTHONPATH would shadow the copy.
+ansible_test_sanity() {
+    local dest="$1" home="$2" pyver="$3"
+    shift 3
+    (cd "$dest" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_PATH HOME="$home" \
+        ansible-test sanity --python "$pyver" --requirements --color no "$@")
+}
+
+stage_sanity() {
+    local namespace name dest home pyver log rc=0
+    read -r namespace name < <(python -c 'import sys, yaml; g = yaml.safe_load(open(sys.argv[1])); print(g["namespace"], g["name"])' \
+        "$ROOT/galaxy.yml") || { echo "cannot read namespace and name from galaxy.yml"; return 1; }
+    dest="$BUILD/sanity/ansible_collections/$namespace/$name"
+    home="$BUILD/ansible-test-home"
+    pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    log="$BUILD/sanity/ansible-test.log"
+
+    copy_collection "$dest" || return 1
+    seed_get_pip "$home" || { echo "could not find the pip version ansible-test wants"; return 1; }
+    echo "collection copy: $dest (HOME for ansible-test: $home)"
+    echo "compile and import run on Python $pyver only (the project venv); other Python versions are not checked here"
+
+    # Create the sanity venvs first, so pip's output goes to the log rather than the console.
+    if ! ansible_test_sanity "$dest" "$home" "$pyver" --prime-venvs >"$log" 2>&1; then
+        echo "ansible-test could not prepare its sanity venvs; last lines of $log:"
+        tail -n 30 "$log"
+        return 1
+    fi
+    ansible_test_sanity "$dest" "$home" "$pyver" --list-tests >"$BUILD/sanity/tests.txt" 2>>"$log" || { echo "ansible-test --list-tests failed; see $log"; return 1; }
+    ansible_test_sanity "$dest" "$home" "$pyver" --junit 2>&1 | tee -a "$log" || rc=$?
+    echo "results (one line per sanity test, from $dest/tests/output/junit):"
+    SANITY_PYTHON="$pyver" python "$HERE/sanity_report.py" "$dest/tests/output/junit" "$BUILD/sanity/tests.txt" || rc=1
+    return "$rc"
+}
+
+stage_lint() {
+    local args=(--profile production)
+    [[ -t 1 ]] || args+=(--nocolor)
+    # ansible-lint maps the collection itself and warns when it may not scan sys.path;
+    # XDG_CACHE_HOME keeps its cache in .build/.
+    (cd "$ROOT" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_SCAN_SYS_PATH XDG_CACHE_HOME="$BUILD/cache" \
+        ansible-lint "${args[@]}")
+}
+
+stage_changelog() {
+    (cd "$ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
+}
+
+# ---- driver ------------------------------------------------------------------------------------
+
+declare -A TITLES=(
+    [pytest]="pytest tests/unit tests/integration"
+    [unit]="pytest tests/unit"
+    [integration]="pytest tests/integration"
+    [sanity]="ansible-test sanity"
+    [lint]="ansible-lint --profile production"
+    [changelog]="antsibull-changelog lint"
+)
+SUMMARY=()
+PASSED=0
+FAILED=0
+
+run_stage() {
+    local stage="$1" start rc=0
+    echo
+    echo "==== $stage: ${TITLES[$stage]}"
+    start=$SECONDS
+    "stage_$stage" || rc=$?
+    if ((rc == 0)); then
+        PASSED=$((PASSED + 1))
+        SUMMARY+=("$(printf 'PASS  %-10s %4ds  %s' "$stage" $((SECONDS - start)) "${TITLES[$stage]}")")
+    else
+        FAILED=$((FAILED + 1))
+        SUMMARY+=("$(printf 'FAIL  %-10s %4ds  %s (exit %d)' "$stage" $((SECONDS - start)) "${TITLES[$stage]}" "$rc")")
+    fi
+    echo "==== $stage: $([[ $rc == 0 ]] && echo passed || echo FAILED)"
+}
+
+main() {
+    local stages=("$@") stage
+    ((${#stages[@]})) || stages=(pytest sanity lint changelog)
+    for stage in "${stages[@]}"; do
+        [[ "$stage" =~ ^(pytest|unit|integration|sanity|lint|changelog)$ ]] || usage
+    done
+
+    if ! bash "$HERE/bootstrap.sh"; then
+        echo "bootstrap failed: no stage could run"
+        echo "0 passed, ${#stages[@]} failed"
+        exit 1
+    fi
+    # shellcheck source=scripts/env.sh
+    source "$HERE/env.sh"
+
+    for stage in "${stages[@]}"; do
+        run_stage "$stage"
+    done
+
+    echo
+    echo "==== summary"
+    printf '%s\n' "${SUMMARY[@]}"
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0))
+}
+
+main "$@"
