@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The test command. Runs every stage, or the ones named, and ends with "N passed, N failed".
-#   scripts/test.sh                 stages pytest (tests/unit + tests/integration), sanity, lint, changelog
+#   scripts/test.sh                 stages pytest (tests/unit + tests/integration + tests/faults), sanity, lint, changelog
 #   scripts/test.sh STAGE ...       only those: unit, integration, pytest, sanity, lint, changelog
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 usage() {
-    echo "usage: $0 [unit|integration|pytest|sanity|lint|changelog ...]" >&2
+    echo "usage: $0 [unit|integration|faults|pytest|sanity|lint|changelog ...]" >&2
     exit 2
 }
 
@@ -30,7 +30,8 @@ run_pytest() {
     return "$rc"
 }
 
-stage_pytest() { run_pytest tests/unit tests/integration; }
+stage_pytest() { run_pytest tests/unit tests/integration tests/faults; }
+stage_faults() { run_pytest tests/faults; }
 stage_unit() { run_pytest tests/unit; }
 stage_integration() { run_pytest tests/integration; }
 
@@ -125,9 +126,10 @@ stage_changelog() {
 # ---- driver ------------------------------------------------------------------------------------
 
 declare -A TITLES=(
-    [pytest]="pytest tests/unit tests/integration"
+    [pytest]="pytest tests/unit tests/integration tests/faults"
     [unit]="pytest tests/unit"
     [integration]="pytest tests/integration"
+    [faults]="pytest tests/faults"
     [sanity]="ansible-test sanity"
     [lint]="ansible-lint --profile production"
     [changelog]="antsibull-changelog lint"
@@ -156,7 +158,7 @@ main() {
     local stages=("$@") stage
     ((${#stages[@]})) || stages=(pytest sanity lint changelog)
     for stage in "${stages[@]}"; do
-        [[ "$stage" =~ ^(pytest|unit|integration|sanity|lint|changelog)$ ]] || usage
+        [[ "$stage" =~ ^(pytest|unit|integration|faults|sanity|lint|changelog)$ ]] || usage
     done
 
     if ! bash "$HERE/bootstrap.sh"; then

@@ -12,9 +12,9 @@ class ModuleDocFragment(object):
 options:
   batch_size:
     description:
-      - Most keys sent in one request, 1 to 1000 (the API's limit).
+      - Most keys sent in one request, from 1 to the platform's limit (1000 on Celigo).
+      - Default is the platform's limit.
     type: int
-    default: 1000
   max_errors:
     description:
       - Refuse, before anything is sent, when the selection holds more errors than this.

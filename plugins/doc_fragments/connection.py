@@ -16,7 +16,7 @@ options:
       - If not set, the value of the E(FLOWOPS_PLATFORM) environment variable is used.
     type: str
     default: celigo
-    choices: [celigo]
+    choices: [celigo, activepieces, superai, cloudflare]
   api_url:
     description:
       - Base URL of the platform API, without the C(/v1) path, for example V(https://api.integrator.io).
@@ -27,9 +27,9 @@ options:
     description:
       - Celigo region used when O(api_url) is not set. V(us) is U(https://api.integrator.io),
         V(eu) is U(https://api.eu.integrator.io).
-      - If not set, the value of the E(FLOWOPS_REGION) environment variable is used.
+      - If not set, the value of the E(FLOWOPS_REGION) environment variable is used; without either, the
+        platform's first region (V(us) for Celigo; the other platforms have one public host).
     type: str
-    default: us
   api_token:
     description:
       - API token, sent as a bearer token. It is never logged or returned.

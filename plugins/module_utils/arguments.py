@@ -16,7 +16,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADA
 CONNECTION_SPEC = dict(
     platform=dict(type="str", default="celigo", choices=sorted(ADAPTERS), fallback=(env_fallback, ["FLOWOPS_PLATFORM"])),
     api_url=dict(type="str", fallback=(env_fallback, ["FLOWOPS_API_URL"])),
-    region=dict(type="str", default="us", fallback=(env_fallback, ["FLOWOPS_REGION"])),
+    region=dict(type="str", fallback=(env_fallback, ["FLOWOPS_REGION"])),
     api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["FLOWOPS_API_TOKEN"])),
     project_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_PROJECT_ID"])),
     account_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_ACCOUNT_ID"])),

@@ -9,12 +9,12 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import write_report
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import check_writable, write_report
 
 BULK_SPEC = dict(
-    batch_size=dict(type="int", default=1000),
+    batch_size=dict(type="int"),
     max_errors=dict(type="int"),
     skip_disabled=dict(type="bool", default=False),
     report_file=dict(type="path"),
@@ -22,13 +22,18 @@ BULK_SPEC = dict(
 )
 
 
-def validate_bulk(params, adapter):
+def validate_bulk(params, adapter, check_mode=False):
+    """Check the shared bulk options; an unset batch_size becomes the platform's largest batch."""
     limit = adapter.max_retry_batch
+    if params["batch_size"] is None:
+        params["batch_size"] = limit
     if not 1 <= params["batch_size"] <= limit:
         raise ValidationError("batch_size: %s is out of range; use a value between 1 and %d (the API takes at most %d "
                               "a call)" % (params["batch_size"], limit, limit))
     if params["max_errors"] is not None and params["max_errors"] < 0:
         raise ValidationError("max_errors: %s is out of range; use 0 or more" % params["max_errors"])
+    if not check_mode:  # check mode writes no report
+        check_writable(params.get("report_file"), "report_file")
 
 
 def guard_max_errors(params, selected, verb):
@@ -72,5 +77,8 @@ def finish(module, module_name, ledger, result, key_name, header, done_action):
     if report_file and not module.check_mode:
         header = dict(header, module=module_name, finished=utc_now(), counts=result["counts"],
                       per_flow=result["per_flow"], jobs=result.get("jobs", []))
-        result["report_file"] = write_report(report_file, header, ledger.key_records(key_name))
+        try:
+            result["report_file"] = write_report(report_file, header, ledger.key_records(key_name))
+        except FlowOpsError as exc:
+            raise fail_with_result("%s; the result below still lists every key" % exc, result)
     return result

@@ -67,11 +67,22 @@ class _HeaderAuth(AuthBase):
 
 
 class Response:
-    def __init__(self, status, headers, body, url):
+    def __init__(self, status, headers, body, url, method=None, path=None):
         self.status = status
         self.headers = headers
         self.body = body
         self.url = url
+        self.method = method
+        self.path = path
+
+    def object(self):
+        """The body as a JSON object (``{}`` for an empty body); any other JSON shape is a clean error."""
+        if self.body is None:
+            return {}
+        if not isinstance(self.body, dict):
+            raise FlowOpsError("expected a JSON object in the response, got %s" % type(self.body).__name__,
+                               status=self.status, method=self.method, path=self.path)
+        return self.body
 
 
 def parse_retry_after(value):
@@ -79,7 +90,7 @@ def parse_retry_after(value):
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true too
         return int(value)
     return None
 
@@ -117,7 +128,7 @@ class Client:
         self._count_lock = threading.Lock()
         self._ceiling = _RateCeiling(max_requests_per_second, sleep)
         self._secrets = _secret_forms(token)
-        self.session = requests.Session()
+        self.session = _new_session(self.base_url)
         self.session.auth = _HeaderAuth(auth_header, auth_prefix + token)
         self.session.verify = validate_certs
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
@@ -148,7 +159,10 @@ class Client:
             self._ceiling.wait()
             self._count()
             try:
-                raw = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+                # verify passed explicitly: REQUESTS_CA_BUNDLE in the environment would otherwise override
+                # validate_certs: false.
+                raw = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
+                                           verify=self.session.verify)
             except requests.exceptions.RequestException as exc:
                 never_sent = _never_reached_server(exc)
                 retryable = not isinstance(exc, requests.exceptions.SSLError)
@@ -188,13 +202,13 @@ class Client:
         status = raw.status_code
         text = raw.text
         if status >= 400:
-            code, message = _error_message(raw, self.scrub(text))
+            code, message = _error_message(raw, self.scrub(text), self.scrub(raw.reason or ""))
             if attempt and (status == RetryPolicy.RATE_LIMITED or status in RetryPolicy.TRANSIENT):
                 message += " (gave up after %d retries)" % attempt
             raise FlowOpsError(message, status=status, method=method, path=display_path,
                                code=code, may_have_applied=status >= 500)
         if status == 204 or (not text.strip() and allow_empty):
-            return Response(status, raw.headers, None, raw.url)
+            return Response(status, raw.headers, None, raw.url, method, display_path)
         if not text.strip():
             raise FlowOpsError("empty response body where JSON was expected", status=status, method=method,
                                path=display_path)
@@ -204,7 +218,7 @@ class Client:
             raise FlowOpsError("response is not valid JSON (%s, %d bytes): %s"
                                % (raw.headers.get("Content-Type", "no content type"), len(text), _snippet(self.scrub(text))),
                                status=status, method=method, path=display_path)
-        return Response(status, raw.headers, body, raw.url)
+        return Response(status, raw.headers, body, raw.url, method, display_path)
 
     def _count(self):
         with self._count_lock:
@@ -218,6 +232,21 @@ class Client:
 
     def close(self):
         self.session.close()
+
+
+def _new_session(base_url):
+    """A Session whose redirects keep the auth header on the configured host only and never take ~/.netrc."""
+
+    class _Session(requests.Session):
+        def rebuild_auth(self, prepared_request, response):
+            auth = self.auth
+            prepared_request.headers.pop("Authorization", None)
+            if isinstance(auth, _HeaderAuth):
+                prepared_request.headers.pop(auth.header, None)
+                if same_origin(prepared_request.url, base_url):
+                    auth(prepared_request)
+
+    return _Session()
 
 
 def same_origin(url, base_url):
@@ -264,7 +293,7 @@ def _describe_exception(exc, timeout, attempt, scrub):
     return what
 
 
-def _error_message(raw, text):
+def _error_message(raw, text, reason):
     """(code, message) from the platform's error body; Celigo's 401 is a bare {"message": ...}."""
     try:
         body = json.loads(text) if text.strip() else None
@@ -276,13 +305,19 @@ def _error_message(raw, text):
             first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
             messages = [e.get("message", "") if isinstance(e, dict) else str(e) for e in errors]
             code = first.get("code")
-            return (str(code) if code is not None else None), "; ".join(m for m in messages if m) or raw.reason
+            return (str(code) if code is not None else None), "; ".join(m for m in messages if m) or reason
         for key in ("message", "detail", "error"):
-            if isinstance(body.get(key), str):
-                return None, body[key]
+            value = body.get(key)
+            if isinstance(value, str):
+                return None, value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                code = value.get("code")
+                return (str(code) if code is not None else None), value["message"]
+            if isinstance(value, list) and value and isinstance(value[0], dict) and value[0].get("msg"):
+                return None, "; ".join(str(item.get("msg")) for item in value if isinstance(item, dict))
     if text.strip():
         return None, "unexpected %s response: %s" % (raw.headers.get("Content-Type", "non-JSON"), _snippet(text))
-    return None, raw.reason or "no response body"
+    return None, reason or "no response body"
 
 
 def _snippet(text, limit=120):

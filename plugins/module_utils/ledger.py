@@ -31,8 +31,15 @@ class Ledger:
         self.entries = {}
 
     def add(self, flow_id, step_id, key, error_id, action, reason=None):
-        """Account for a key the first time it is seen; returns False when it already is (a duplicate)."""
-        if key in self.entries:
+        """Account for a key the first time it is seen; returns False when it already is (a duplicate).
+
+        A key listed again with the same action (another actor retried it between two pages) keeps the
+        error id seen last: listings run oldest first, so that is the one now open.
+        """
+        entry = self.entries.get(key)
+        if entry is not None:
+            if entry[ACTION] == action:
+                entry[ERROR_ID] = error_id
             return False
         self.entries[key] = [flow_id, step_id, error_id, action, None, None, reason]
         return True

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
@@ -43,7 +44,9 @@ class _PageGuard:
 
     def check(self, url):
         if url in self.seen:
-            raise FlowOpsError("the server returned the same next page twice (%s); stopping to avoid a loop" % url,
+            # Only the path: a query could echo anything, the token included.
+            raise FlowOpsError("the server returned the same next page twice (%s); stopping to avoid a loop"
+                               % urlsplit(url).path,
                                method="GET", path=self.path)
         self.seen.add(url)
         if len(self.seen) > self.max_pages:

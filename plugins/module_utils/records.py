@@ -10,8 +10,22 @@ __metaclass__ = type
 import json
 import os
 import tempfile
+import threading
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+
+
+def check_writable(path, option):
+    """Fail before any request when ``path`` could not be written later (missing or read-only directory)."""
+    if not path:
+        return
+    path = os.path.abspath(path)
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".flowops-check-", dir=os.path.dirname(path))
+        os.close(handle)
+        os.remove(probe)
+    except OSError as exc:
+        raise ValidationError("%s: cannot write %s (%s); nothing was sent" % (option, path, exc.strerror or exc))
 
 
 def _remove_quietly(path):
@@ -93,22 +107,28 @@ def write_report(path, header, records, list_name="keys"):
 class Journal:
     """Append-only record of submitted keys beside the report, so an interrupted run can be resumed.
 
-    Each line is flushed to disk before the next batch is sent.
+    A batch is journaled as ``submitting`` (with each key's error id) before its request is sent and with
+    its outcome after; each line is on disk before the code goes on. Shared by the sending threads.
     """
 
     def __init__(self, report_path, run_id):
         self.path = os.path.abspath(report_path) + ".journal"
         self.run_id = run_id
+        self.lock = threading.Lock()
         try:
             self.stream = open(self.path, "a")
         except OSError as exc:
             raise FlowOpsError("cannot write journal %s: %s" % (self.path, exc.strerror or exc))
 
-    def record(self, keys, action, job=None):
-        for key in keys:
-            self.stream.write(json.dumps({"run_id": self.run_id, "key": key, "action": action, "job": job}) + "\n")
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
+    def record(self, keys, action, job=None, error_ids=None):
+        lines = "".join(
+            json.dumps({"run_id": self.run_id, "key": key, "action": action, "job": job,
+                        "errorId": error_ids[index] if error_ids else None}) + "\n"
+            for index, key in enumerate(keys))
+        with self.lock:
+            self.stream.write(lines)
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
 
     def close(self, remove=False):
         self.stream.close()
@@ -117,7 +137,8 @@ class Journal:
 
 
 def done_keys(report_path, run_id, actions):
-    """Keys a previous run with this ``run_id`` already acted on, from its report and journal."""
+    """``{key: {"action", "job", "errorId"}}`` a previous run with this ``run_id`` acted on (the latest line wins),
+    from its report and journal; only lines whose action is in ``actions``."""
     done = {}
     if not (report_path and run_id):
         return done
@@ -132,7 +153,8 @@ def done_keys(report_path, run_id, actions):
         if report.get("run_id") == run_id:
             for item in report.get("keys") or []:
                 if item.get("action") in actions:
-                    done[item.get("retryDataKey") or item.get("errorId")] = item.get("job")
+                    done[item.get("retryDataKey") or item.get("errorId")] = {
+                        "action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
     if os.path.exists(path + ".journal"):
         with open(path + ".journal") as stream:
             for line in stream:
@@ -141,5 +163,5 @@ def done_keys(report_path, run_id, actions):
                 except ValueError:
                     continue  # a line cut short when the previous run was killed
                 if item.get("run_id") == run_id and item.get("action") in actions:
-                    done[item["key"]] = item.get("job")
+                    done[item["key"]] = {"action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
     return done

@@ -18,6 +18,8 @@ ACTIONS = ("retried", "not_retryable", "skipped_disabled", "nothing_to_do", "alr
 OUTCOMES = ("succeeded", "failed_again", "pending")
 NO_KEY = "no retryDataKey (connection-level error): fix the connection, then rerun the flow"
 TO_RETRY = "to_retry"
+# Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
+SUBMITTING = "submitting"
 
 
 def _is_inactive_flow(exc):
@@ -32,10 +34,11 @@ def _open_error_ids(adapter, flow_id, step_id):
 class BatchSender:
     """Sends one batch; after a failure that may have reached the server, re-reads instead of re-sending."""
 
-    def __init__(self, adapter, ledger, strategy):
+    def __init__(self, adapter, ledger, strategy, journal=None):
         self.adapter = adapter
         self.ledger = ledger
         self.strategy = strategy
+        self.journal = journal
 
     def __call__(self, batch):
         """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble."""
@@ -50,9 +53,11 @@ class BatchSender:
             return self._settle(flow_id, step_id, keys, exc)
 
     def _post(self, flow_id, step_id, keys):
+        if self.journal:  # before the request: a run killed while it is in flight can still be resumed safely
+            self.journal.record(keys, SUBMITTING, error_ids=[self.ledger.error_id(k) for k in keys])
         job = self.adapter.retry(flow_id, step_id, keys, self.strategy)
         if job is None:
-            return (keys, "nothing_to_do", None, "no key matched a stored retry snapshot (HTTP 204)")
+            return (keys, "nothing_to_do", None, "nothing matched: already retried, resolved or purged")
         return (keys, "retried", job, None)
 
     def _settle(self, flow_id, step_id, keys, first_error):
@@ -73,15 +78,17 @@ class BatchSender:
             try:
                 results.append(self._post(flow_id, step_id, untouched))
             except FlowOpsError as exc:
-                action = "in_doubt" if exc.may_have_applied else "failed"
-                results.append((untouched, action, None, str(exc)))
+                if _is_inactive_flow(exc):
+                    results.append((untouched, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)"))
+                else:
+                    results.append((untouched, "in_doubt" if exc.may_have_applied else "failed", None, str(exc)))
         return results
 
 
 def submit(adapter, ledger, params, journal=None):
     """Send every ``to_retry`` key in batches with bounded concurrency; returns the jobs created."""
     jobs = []
-    sender = BatchSender(adapter, ledger, params["strategy"])
+    sender = BatchSender(adapter, ledger, params["strategy"], journal)
     work = batches(ledger.groups(TO_RETRY), params["batch_size"])
     for batch, outcomes, _error in fan_out(sender, work, params["max_concurrency"]):
         flow_id, step_id = batch[0], batch[1]

@@ -125,7 +125,7 @@ smoke_runs:
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import write_report
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import check_writable, write_report
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
@@ -222,8 +222,11 @@ def _diff(plans):
 
 def run(module, adapter):
     params = module.params
+    adapter.require("replace_connection", "flow_connection_replace")
     selection = ErrorSelection(params)
     connection_map = validate_map(params["connection_map"])
+    if not module.check_mode:
+        check_writable(params["report_file"], "report_file")
     concurrency = params["max_concurrency"]
     started = utc_now()
     flows = select_flows(adapter, selection, concurrency, [])
@@ -243,7 +246,10 @@ def run(module, adapter):
     if params["report_file"] and not module.check_mode:
         header = dict(module="flow_connection_replace", started=started, finished=utc_now(), counts=counts,
                       connection_map=connection_map, connections=connections)
-        result["report_file"] = write_report(params["report_file"], header, plans, list_name="flows")
+        try:
+            result["report_file"] = write_report(params["report_file"], header, plans, list_name="flows")
+        except FlowOpsError as exc:
+            raise fail_with_result("%s; the result below still lists every flow" % exc, result)
     if not failed and not module.check_mode:
         for flow_id in params["smoke_run_flow_ids"]:
             result["smoke_runs"].append({"_flowId": flow_id, "run": adapter.run_flow(flow_id)})

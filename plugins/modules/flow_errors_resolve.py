@@ -109,7 +109,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, REASON, Ledger, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter
+from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -162,7 +162,9 @@ def _resolve_batch(adapter):
 def run(module, adapter):
     params = module.params
     selection = ErrorSelection(params)
-    validate_bulk(params, adapter)
+    validate_bulk(params, adapter, module.check_mode)
+    if params["backup"] and params["backup_file"] and not module.check_mode:
+        check_writable(params["backup_file"], "backup_file")
     run_id = new_run_id(params)
     started = utc_now()
     flows = select_flows(adapter, selection, params["max_concurrency"], [])

@@ -129,7 +129,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, OUTCOME, REASON, Ledger, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import Journal, done_keys
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
-    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
+    ACTIONS, NO_KEY, OUTCOMES, SUBMITTING, TO_RETRY, reconcile, submit, wait_for_jobs)
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -146,8 +146,8 @@ ARGUMENT_SPEC = module_spec(
 )
 
 
-def _validate(params, adapter):
-    validate_bulk(params, adapter)
+def _validate(params, adapter, check_mode):
+    validate_bulk(params, adapter, check_mode)
     if params["strategy"] not in adapter.retry_strategies:
         raise adapter.unsupported("strategy '%s'" % params["strategy"], "use one of %s" % ", ".join(adapter.retry_strategies))
     if params["wait_timeout"] < 0:
@@ -162,9 +162,10 @@ def _account(ledger, error, params, disabled, already):
         ledger.add(flow_id, step_id, error["errorId"], error["errorId"], "not_retryable", NO_KEY)
     elif params["skip_disabled"] and flow_id in disabled:
         ledger.add(flow_id, step_id, key, error["errorId"], "skipped_disabled", "flow is disabled (skip_disabled: true)")
-    elif key in already:
+    elif key in already and not (already[key]["action"] == SUBMITTING and already[key]["errorId"] == error["errorId"]):
+        # A key journaled as submitting and still open under the same error id was never applied: retry it.
         ledger.add(flow_id, step_id, key, error["errorId"], "already_done",
-                   "retried by an earlier run with run_id %s (job %s)" % (params["run_id"], already[key]))
+                   "retried by an earlier run with run_id %s (job %s)" % (params["run_id"], already[key]["job"]))
     else:
         ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
 
@@ -185,8 +186,8 @@ def _wait_and_reconcile(module, adapter, ledger, jobs):
 def run(module, adapter):
     params = module.params
     selection = ErrorSelection(params)
-    _validate(params, adapter)
-    already = done_keys(params["report_file"], params["run_id"], ("retried",))
+    _validate(params, adapter, module.check_mode)
+    already = done_keys(params["report_file"], params["run_id"], ("retried", SUBMITTING))
     run_id = new_run_id(params)
     started = utc_now()
     flows = select_flows(adapter, selection, params["max_concurrency"], [])

@@ -10,7 +10,10 @@ import signal
 import sys
 import threading
 
+from . import activepieces
+from . import cloudflare
 from . import scenario as scenarios
+from . import superai
 from .celigo import CeligoApp
 from .server import EmulatorServer, check_loopback
 
@@ -68,6 +71,9 @@ def build_celigo_app(args):
 PLATFORMS = {
     "celigo": ("Celigo integrator.io Flows API", add_celigo_arguments, build_celigo_app),
 }
+PLATFORMS["activepieces"] = ("Activepieces Flow Runs API", activepieces.add_cli_arguments, activepieces.app_from_args)
+PLATFORMS["superai"] = ("SuperAI flow-execution API", superai.add_cli_arguments, superai.app_from_args)
+PLATFORMS["cloudflare"] = ("Cloudflare Workflows instances API", cloudflare.add_cli_arguments, cloudflare.app_from_args)
 
 
 def build_parser():

@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.activepieces import ActivepiecesAdapter
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo import CeligoAdapter
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.cloudflare import CloudflareAdapter
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.superai import SuperAIAdapter
 
-ADAPTERS = {adapter.name: adapter for adapter in (CeligoAdapter,)}
+ADAPTERS = {adapter.name: adapter for adapter in (CeligoAdapter, ActivepiecesAdapter, SuperAIAdapter, CloudflareAdapter)}

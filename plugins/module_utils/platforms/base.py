@@ -19,7 +19,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from urllib.parse import quote
+
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import UnsupportedOperation, ValidationError
+
+
+def path_segment(value):
+    """One URL path segment; '.' and '..' are escaped so an id can never climb the path."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 class PlatformAdapter:
@@ -30,6 +38,8 @@ class PlatformAdapter:
     auth_prefix = "Bearer "
     retry_strategies = ()
     max_retry_batch = 1000
+    # operation -> what to tell the operator instead, for operations the platform lacks
+    unsupported_hints = {}
 
     def __init__(self, client, params=None):
         self.client = client
@@ -50,7 +60,12 @@ class PlatformAdapter:
         return cls.regions[region]
 
     def unsupported(self, operation, hint=None):
-        return UnsupportedOperation(self.name, operation, hint)
+        return UnsupportedOperation(self.name, operation, hint or self.unsupported_hints.get(operation))
+
+    def require(self, method, what):
+        """Fail before any request when this platform does not implement ``method`` (named ``what`` to the user)."""
+        if getattr(type(self), method) is getattr(PlatformAdapter, method):
+            raise self.unsupported(what)
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):

@@ -7,19 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from urllib.parse import quote
-
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import iter_body_pages, iter_link_pages
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter, path_segment
 
 JOB_DONE = ("completed", "failed", "canceled")
 RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_decay"}
-
-
-def _seg(value):
-    """One URL path segment; '.' and '..' are escaped so an id can never climb the path."""
-    segment = quote(str(value), safe="")
-    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _flow_record(raw):
@@ -62,7 +54,7 @@ class CeligoAdapter(PlatformAdapter):
     max_retry_batch = 1000
 
     def get_flow(self, flow_id):
-        return _flow_record(self.client.request("GET", "/v1/flows/%s" % _seg(flow_id)).body)
+        return _flow_record(self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id)).object())
 
     def list_flows(self, abstract_flow_id=None, integration_id=None):
         params = {}
@@ -74,10 +66,10 @@ class CeligoAdapter(PlatformAdapter):
             yield _flow_record(raw)
 
     def flow_steps(self, flow_id):
-        merged = self.client.request("GET", "/v1/flows/%s" % _seg(flow_id), params={"mergeInstance": "true"}).body
+        merged = self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id), params={"mergeInstance": "true"}).object()
         steps = step_refs(merged)
         names = {}
-        descendants = self.client.request("GET", "/v1/flows/%s/descendants" % _seg(flow_id)).body or {}
+        descendants = self.client.request("GET", "/v1/flows/%s/descendants" % path_segment(flow_id)).object()
         for kind in ("exports", "imports"):
             for resource in descendants.get(kind) or []:
                 names[resource.get("_id")] = resource.get("name")
@@ -86,7 +78,7 @@ class CeligoAdapter(PlatformAdapter):
         return steps
 
     def error_summary(self, flow_id):
-        body = self.client.request("GET", "/v1/flows/%s/errors" % _seg(flow_id)).body or {}
+        body = self.client.request("GET", "/v1/flows/%s/errors" % path_segment(flow_id)).object()
         return dict(
             (entry["_expOrImpId"], {"open_errors": entry.get("numError", 0), "last_error_at": entry.get("lastErrorAt")})
             for entry in body.get("flowErrors") or []
@@ -94,24 +86,24 @@ class CeligoAdapter(PlatformAdapter):
 
     def iter_errors(self, flow_id, step_id, resolved=False):
         kind = "resolved" if resolved else "errors"
-        path = "/v1/flows/%s/%s/%s" % (_seg(flow_id), _seg(step_id), kind)
+        path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), kind)
         for error in iter_body_pages(self.client, path, items_key=kind):
             error["_flowId"] = flow_id
             error["_stepId"] = step_id
             yield error
 
     def retry(self, flow_id, step_id, keys, strategy):
-        path = "/v1/flows/%s/%s/%s" % (_seg(flow_id), _seg(step_id), RETRY_PATHS[strategy])
-        job = self.client.request("POST", path, body={"retryDataKeys": list(keys)}).body
-        return self._job(job) if job else None
+        path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), RETRY_PATHS[strategy])
+        response = self.client.request("POST", path, body={"retryDataKeys": list(keys)})
+        return self._job(response.object()) if response.body is not None else None
 
     def resolve(self, flow_id, step_id, error_ids):
         # The body field is `errors` (carrying error ids), not `errorIds`: a legacy shape.
-        path = "/v1/flows/%s/%s/resolved" % (_seg(flow_id), _seg(step_id))
+        path = "/v1/flows/%s/%s/resolved" % (path_segment(flow_id), path_segment(step_id))
         self.client.request("PUT", path, body={"errors": list(error_ids)}, allow_empty=True)
 
     def get_job(self, job_id):
-        return self._job(self.client.request("GET", "/v1/jobs/%s" % _seg(job_id)).body)
+        return self._job(self.client.request("GET", "/v1/jobs/%s" % path_segment(job_id)).object())
 
     @staticmethod
     def _job(raw):
@@ -120,16 +112,16 @@ class CeligoAdapter(PlatformAdapter):
         return job
 
     def retry_data(self, flow_id, step_id, key):
-        path = "/v1/flows/%s/%s/%s/data" % (_seg(flow_id), _seg(step_id), _seg(key))
-        return self.client.request("GET", path).body
+        path = "/v1/flows/%s/%s/%s/data" % (path_segment(flow_id), path_segment(step_id), path_segment(key))
+        return self.client.request("GET", path).object()
 
     def get_connection(self, connection_id):
-        raw = self.client.request("GET", "/v1/connections/%s" % _seg(connection_id)).body
+        raw = self.client.request("GET", "/v1/connections/%s" % path_segment(connection_id)).object()
         return {"_id": raw.get("_id"), "name": raw.get("name"), "type": raw.get("type")}
 
     def flow_connections(self, flow_id):
         """``[{"step_id", "name", "type", "_connectionId"}]`` for every export and import the flow uses."""
-        body = self.client.request("GET", "/v1/flows/%s/descendants" % _seg(flow_id)).body or {}
+        body = self.client.request("GET", "/v1/flows/%s/descendants" % path_segment(flow_id)).object()
         used = []
         for kind, label in (("exports", "export"), ("imports", "import")):
             for resource in body.get(kind) or []:
@@ -139,8 +131,8 @@ class CeligoAdapter(PlatformAdapter):
         return used
 
     def replace_connection(self, flow_id, old_id, new_id):
-        self.client.request("PUT", "/v1/flows/%s/replaceConnection" % _seg(flow_id),
+        self.client.request("PUT", "/v1/flows/%s/replaceConnection" % path_segment(flow_id),
                             body={"_connectionId": old_id, "_newConnectionId": new_id}, allow_empty=True)
 
     def run_flow(self, flow_id):
-        return self.client.request("POST", "/v1/flows/%s/run" % _seg(flow_id), allow_empty=True).body
+        return self.client.request("POST", "/v1/flows/%s/run" % path_segment(flow_id), allow_empty=True).body

@@ -14,6 +14,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import (
     CONNECTION_SPEC, adapter_from_params, validate_connection,
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo import CeligoAdapter
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -46,7 +47,8 @@ def test_defaults_validate():
 
 def test_spec_marks_the_token_no_log():
     assert CONNECTION_SPEC["api_token"]["no_log"] is True
-    assert CONNECTION_SPEC["platform"]["choices"] == ["celigo"]
+    assert CONNECTION_SPEC["platform"]["choices"] == sorted(ADAPTERS)
+    assert "celigo" in ADAPTERS
 
 
 @pytest.mark.parametrize("token", [None, ""])

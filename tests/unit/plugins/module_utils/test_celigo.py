@@ -46,7 +46,7 @@ def adapter(fake):
 
 
 def test_registered():
-    assert ADAPTERS == {"celigo": CeligoAdapter}
+    assert ADAPTERS["celigo"] is CeligoAdapter
     assert CeligoAdapter.retry_strategies == ("retry", "exponential_decay")
 
 

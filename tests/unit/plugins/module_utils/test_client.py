@@ -63,7 +63,7 @@ def test_request_passes_url_params_body_and_timeout(harness, raw):
     assert response.status == 201
     assert response.body == {"_id": "j1"}
     assert script.calls == [dict(method="POST", url="https://api.integrator.io/v1/flows/f1/run", params={"a": "b"},
-                                 json={"x": [1]}, timeout=12)]
+                                 json={"x": [1]}, timeout=12, verify=True)]
     assert sleeps == []
     assert client.request_count == 1
 

@@ -180,7 +180,7 @@ def test_body_pages_loop_is_detected(harness, raw):
     with pytest.raises(FlowOpsError) as info:
         list(iter_body_pages(client, "/v1/x", items_key="errors"))
     assert "same next page twice" in str(info.value)
-    assert "/v1/x?p=2" in str(info.value)
+    assert "(/v1/x)" in str(info.value) and "p=2" not in str(info.value)  # the query could echo the token
     assert len(script.calls) == 2
 
 

@@ -166,9 +166,23 @@ def test_journal_and_done_keys_resume_a_run(tmp_path):
     with open(str(report) + ".journal", "a") as stream:
         stream.write(json.dumps({"run_id": "run-0", "key": "old", "action": "retried", "job": None}) + "\n")
         stream.write('{"run_id": "run-1", "key": "cut sh')
-    assert records.done_keys(str(report), "run-1", ("retried",)) == {"k1": "j1", "k2": "j1"}
-    assert records.done_keys(str(report), "run-0", ("retried",)) == {"old": None}
+    def jobs(done):
+        return {key: value["job"] for key, value in done.items()}
+
+    assert jobs(records.done_keys(str(report), "run-1", ("retried",))) == {"k1": "j1", "k2": "j1"}
+    assert jobs(records.done_keys(str(report), "run-0", ("retried",))) == {"old": None}
     assert records.done_keys(str(report), None, ("retried",)) == {}
+
+
+def test_journal_submitting_lines_carry_error_ids_and_the_latest_line_wins(tmp_path):
+    report = tmp_path / "report.json"
+    journal = records.Journal(str(report), "run-1")
+    journal.record(["k1", "k2"], "submitting", error_ids=["e1", "e2"])
+    journal.record(["k1"], "retried", job="j1")
+    journal.close()
+    done = records.done_keys(str(report), "run-1", ("retried", "submitting"))
+    assert done == {"k1": {"action": "retried", "job": "j1", "errorId": None},
+                    "k2": {"action": "submitting", "job": None, "errorId": "e2"}}
 
 
 def test_done_keys_reads_a_finished_report(tmp_path):
@@ -178,7 +192,8 @@ def test_done_keys_reads_a_finished_report(tmp_path):
         {"retryDataKey": "k2", "action": "skipped", "job": None},
         {"errorId": "e3", "action": "retried", "job": "j2"},
     ])
-    assert records.done_keys(str(report), "run-1", ("retried",)) == {"k1": "j1", "e3": "j2"}
+    assert {key: value["job"] for key, value in records.done_keys(str(report), "run-1", ("retried",)).items()} == {
+        "k1": "j1", "e3": "j2"}
     assert records.done_keys(str(report), "run-2", ("retried",)) == {}
 
 

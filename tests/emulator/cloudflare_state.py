@@ -1,0 +1,380 @@
+"""The state behind the Cloudflare Workflows emulator, and its deterministic scenario generator.
+
+A scenario is a JSON-serialisable dict: token, account_id, workflows (name, script_name, steps) and instances
+(workflow, id, status, times, params, trigger, error, failed_step). ``classification`` and ``fail_again``
+(restarts that end in an error again) are the emulator's own and never returned by the API.
+"""
+
+import copy
+import inspect
+import random
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from .app import Abort, Reply, iso, now_iso, parse_iso
+
+DEFAULT_TOKEN = "cloudflare-emulator-token"
+DEFAULT_ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
+STATUSES = ("queued", "running", "paused", "errored", "terminated", "complete", "waitingForPause", "waiting")
+FINAL = ("complete", "errored", "terminated")
+ACTIONS = ("resume", "pause", "terminate", "restart")
+# classification -> (error name, message); the adapter derives the classification from these texts alone.
+ERROR_TEXT = {
+    "intermittent": ("TimeoutError", "step timed out after 30 seconds waiting for the upstream API"),
+    "rate_limit": ("Error", "upstream answered 429 Too Many Requests"),
+    "value": ("NonRetryableError", "order has no line items"),
+    "duplicate": ("Error", "invoice already exists in the ledger"),
+    "connection": ("Error", "upstream answered 401 Unauthorized"),
+    "governance": ("Error", "Worker exceeded CPU time limit."),
+    "none": ("Error", "unexpected state"),
+}
+DEFAULT_CLASSIFICATIONS = {"intermittent": 4, "rate_limit": 2, "value": 2, "duplicate": 1}
+OTHER_STATUSES = ("complete", "complete", "complete", "running", "paused", "terminated", "waiting", "queued")
+
+
+def envelope(result=None, errors=None, result_info=None):
+    """Cloudflare's v4 response body."""
+    body = {"success": not errors, "errors": errors or [], "messages": [], "result": result}
+    if result_info is not None:
+        body["result_info"] = result_info
+    return body
+
+
+class CfError(Abort):
+    """An API error in the envelope: ``{"success": false, "errors": [{"code", "message"}]}``."""
+
+    def __init__(self, status, code, message):
+        super().__init__(Reply(status, envelope(errors=[{"code": code, "message": message}])))
+        self.status = status
+
+
+class Instance:
+    """One workflow instance; ``stage`` tracks a run started by create, restart or resume (None: not running)."""
+
+    def __init__(self, workflow, raw):
+        self.workflow = workflow
+        self.id = raw["id"]
+        self.status = raw.get("status", "queued")
+        if self.status not in STATUSES:
+            raise ValueError("instance %s: unknown status %r" % (self.id, self.status))
+        self.created_on = raw.get("created_on") or now_iso()
+        self.started_on = raw.get("started_on")
+        self.ended_on = raw.get("ended_on")
+        self.modified_on = raw.get("modified_on") or self.ended_on or self.started_on or self.created_on
+        self.params = copy.deepcopy(raw.get("params"))
+        self.trigger = raw.get("trigger", "api")
+        self.error = copy.deepcopy(raw.get("error"))
+        self.failure = copy.deepcopy(self.error) or {"name": "Error", "message": "failed again"}  # what a failing rerun raises
+        self.failed_step = raw.get("failed_step")
+        self.classification = raw.get("classification")
+        self.fail_again = int(raw.get("fail_again") or 0)
+        self.version_id = raw.get("version_id") or workflow["version_id"]
+        self.stage, self.run_started, self.polls = None, 0.0, 0
+
+    def list_view(self):
+        return {"id": self.id, "created_on": self.created_on, "ended_on": self.ended_on, "modified_on": self.modified_on,
+                "started_on": self.started_on, "status": self.status, "version_id": self.version_id,
+                "workflow_id": self.workflow["id"]}
+
+    def detail_view(self):
+        return {"end": self.ended_on, "error": copy.deepcopy(self.error), "output": "ok" if self.status == "complete" else None,
+                "params": copy.deepcopy(self.params), "queued": self.created_on, "start": self.started_on,
+                "status": self.status, "step_count": len(self.steps()), "steps": self.steps(),
+                "success": {"complete": True, "errored": False}.get(self.status), "trigger": {"source": self.trigger},
+                "versionId": self.version_id}
+
+    def steps(self):
+        """Steps run so far: those before the failed one succeeded; the failed one carries the error."""
+        names = self.workflow["steps"]
+        if self.status == "complete":
+            done, failed = names, None
+        elif self.status == "errored" and self.failed_step in names:
+            done, failed = names[:names.index(self.failed_step)], self.failed_step
+        else:
+            done, failed = [], None
+        when = {"start": self.started_on, "end": self.ended_on}
+        out = [dict(when, type="step", name=name, success=True, output="ok", attempts=[dict(when, success=True, error=None)],
+                    config={"retries": {"limit": 3, "delay": 1000, "backoff": "exponential"}, "timeout": "30 seconds"})
+               for name in done]
+        if failed:
+            attempt = dict(when, success=False, error=copy.deepcopy(self.error))
+            out.append(dict(when, type="step", name=failed, success=False, output=None, error=copy.deepcopy(self.error),
+                            attempts=[attempt] * 4, config={"retries": {"limit": 3, "delay": 1000, "backoff": "exponential"},
+                                                            "timeout": "30 seconds"}))
+        return out
+
+
+class CloudflareState:
+    """Thread-safe: every public method takes ``lock``. ``switches`` is shared with the app (run_seconds)."""
+
+    def __init__(self, scenario=None, switches=None):
+        self.lock = threading.RLock()
+        self.switches = switches if switches is not None else {"run_seconds": 0.3}
+        self.load(scenario or {})
+
+    def load(self, scenario):
+        with self.lock:
+            self.token = scenario.get("token", DEFAULT_TOKEN)
+            self.account_id = scenario.get("account_id", DEFAULT_ACCOUNT)
+            self.workflows = {}
+            for raw in scenario.get("workflows", []):
+                workflow = dict(raw, steps=list(raw.get("steps") or ["run"]))
+                for key, default in (("id", str(uuid.uuid4())), ("version_id", str(uuid.uuid4())), ("class_name", "Workflow"),
+                                     ("script_name", "worker"), ("created_on", now_iso())):
+                    workflow.setdefault(key, default)
+                workflow.setdefault("modified_on", workflow["created_on"])
+                self.workflows[workflow["name"]] = workflow
+            self.instances = {name: {} for name in self.workflows}
+            for raw in scenario.get("instances", []):
+                workflow = self.workflows.get(raw["workflow"])
+                if workflow is None:
+                    raise ValueError("instance %s: unknown workflow %s" % (raw["id"], raw["workflow"]))
+                if raw["id"] in self.instances[workflow["name"]]:
+                    raise ValueError("duplicate instance id %s in workflow %s" % (raw["id"], workflow["name"]))
+                self.instances[workflow["name"]][raw["id"]] = Instance(workflow, raw)
+            self.running, self.restart_counts, self.terminate_counts = [], {}, {}
+
+    # Lookups.
+
+    def check_account(self, account_id, path):
+        if account_id != self.account_id:
+            raise CfError(404, 7003, "Could not route to %s, perhaps your object identifier is invalid?" % path)
+
+    def workflow(self, name):
+        workflow = self.workflows.get(name)
+        if workflow is None:
+            raise CfError(404, 10200, "Workflow not found: %s" % name)
+        return workflow
+
+    def instance(self, name, instance_id):
+        self.workflow(name)
+        instance = self.instances[name].get(instance_id)
+        if instance is None:
+            raise CfError(404, 10201, "Instance not found: %s" % instance_id)
+        return instance
+
+    # Workflows.
+
+    def workflow_view(self, name):
+        with self.lock:
+            workflow = self.workflow(name)
+            counts = {}
+            for instance in self.instances[name].values():
+                counts[instance.status] = counts.get(instance.status, 0) + 1
+            view = {key: workflow[key] for key in ("id", "name", "class_name", "script_name", "created_on", "modified_on")}
+            view["triggered_on"] = max((i.created_on for i in self.instances[name].values()), default=None)
+            view["instances"] = counts
+            return view
+
+    def workflow_names(self, search=None):
+        with self.lock:
+            return sorted(name for name in self.workflows if not search or search.lower() in name.lower())
+
+    # Instances.
+
+    def matching(self, name, status=None, date_start=None, date_end=None):
+        """Instances of a workflow newest first (created_on, id), filtered; dates bound created_on."""
+        with self.lock:
+            self.workflow(name)
+            found = [i for i in self.instances[name].values()
+                     if (status is None or i.status == status)
+                     and (date_start is None or parse_iso(i.created_on) >= date_start)
+                     and (date_end is None or parse_iso(i.created_on) < date_end)]
+            return sorted(found, key=lambda i: (i.created_on, i.id), reverse=True)
+
+    def detail(self, name, instance_id):
+        with self.lock:
+            instance = self.instance(name, instance_id)
+            if instance.stage is not None:
+                instance.polls += 1
+                self._advance(instance)
+            return instance.detail_view()
+
+    def create(self, name, body):
+        with self.lock:
+            workflow = self.workflow(name)
+            body = body if isinstance(body, dict) else {}
+            instance_id = body.get("id") or str(uuid.uuid4())
+            if not isinstance(instance_id, str) or not 1 <= len(instance_id) <= 100:
+                raise CfError(400, 10021, "id must be a string of 1 to 100 characters")
+            if instance_id in self.instances[name]:
+                raise CfError(409, 10202, "An instance with id %s already exists" % instance_id)
+            instance = Instance(workflow, {"id": instance_id, "params": body.get("params"), "status": "queued"})
+            self.instances[name][instance_id] = instance
+            self._start_run(instance)
+            return {"id": instance.id, "status": instance.status, "version_id": instance.version_id,
+                    "workflow_id": workflow["id"]}
+
+    def change_status(self, name, instance_id, action):
+        """PATCH .../status: restart (any status, from the beginning), terminate (not complete or terminated),
+        pause (queued, running, waiting) and resume (paused)."""
+        with self.lock:
+            instance = self.instance(name, instance_id)
+            current, when = instance.status, now_iso()
+            if action == "restart":
+                instance.error, instance.started_on, instance.ended_on = None, None, None
+                instance.status = "queued"
+                self.restart_counts[instance_id] = self.restart_counts.get(instance_id, 0) + 1
+                self._start_run(instance)
+            elif action == "terminate":
+                if current in ("complete", "terminated"):
+                    raise CfError(409, 10203, "Instance %s is already %s and cannot be terminated" % (instance_id, current))
+                self._stop_run(instance)
+                instance.status, instance.ended_on = "terminated", when
+                self.terminate_counts[instance_id] = self.terminate_counts.get(instance_id, 0) + 1
+            elif action == "pause":
+                if current not in ("queued", "running", "waiting"):
+                    raise CfError(409, 10203, "Instance %s is %s and cannot be paused" % (instance_id, current))
+                self._stop_run(instance)
+                instance.status = "paused"
+            else:
+                if current not in ("paused", "waitingForPause"):
+                    raise CfError(409, 10203, "Instance %s is %s and cannot be resumed" % (instance_id, current))
+                instance.status = "running"
+                self._start_run(instance, stage=1)
+            instance.modified_on = when
+            return {"status": instance.status, "timestamp": when}
+
+    def send_event(self, name, instance_id):
+        with self.lock:
+            instance = self.instance(name, instance_id)
+            if instance.status == "waiting":
+                instance.status = "running"
+                self._start_run(instance, stage=1)
+
+    # Runs: queued -> running -> complete or errored, one stage per poll of the instance or by time.
+
+    def _start_run(self, instance, stage=0):
+        self._stop_run(instance)
+        instance.stage, instance.run_started, instance.polls = stage, time.monotonic(), 0
+        self.running.append(instance)
+
+    def _stop_run(self, instance):
+        if instance.stage is not None:
+            instance.stage = None
+            self.running.remove(instance)
+
+    def advance(self):
+        with self.lock:
+            for instance in list(self.running):
+                self._advance(instance)
+
+    def _advance(self, instance):
+        seconds = float(self.switches.get("run_seconds", 0.3))
+        elapsed = time.monotonic() - instance.run_started
+        by_time = 2 if elapsed >= seconds else (1 if elapsed >= seconds / 2 else 0)
+        target = min(2, max(by_time, instance.polls))
+        if instance.stage < 1 <= target:
+            instance.status, instance.stage = "running", 1
+            instance.started_on = instance.modified_on = now_iso()
+        if target == 2:
+            self._finish(instance)
+
+    def _finish(self, instance):
+        self._stop_run(instance)
+        instance.ended_on = instance.modified_on = now_iso()
+        if instance.fail_again > 0:
+            instance.fail_again -= 1
+            instance.status = "errored"
+            instance.error = copy.deepcopy(instance.failure)
+        else:
+            instance.status, instance.error = "complete", None
+
+    def summary(self):
+        with self.lock:
+            self.advance()
+            counts = {name: {} for name in self.workflows}
+            for name, instances in self.instances.items():
+                for instance in instances.values():
+                    counts[name][instance.status] = counts[name].get(instance.status, 0) + 1
+            return {"statuses": counts, "restart_counts": dict(self.restart_counts),
+                    "terminate_counts": dict(self.terminate_counts), "running": len(self.running)}
+
+    def statuses(self, name):
+        """``{instance_id: status}`` of a workflow now, for tests (due runs are applied first)."""
+        with self.lock:
+            self.advance()
+            return {instance_id: instance.status for instance_id, instance in self.instances[name].items()}
+
+
+# The scenario generator.
+
+def _uuid(rng):
+    value = "%032x" % rng.getrandbits(128)
+    return "%s-%s-4%s-a%s-%s" % (value[:8], value[8:12], value[13:16], value[17:20], value[20:32])
+
+
+def generate(workflows=2, instances=20, errored_share=0.5, classifications=None, fail_again_share=0.2,
+             fail_again_times=1, scripts=1, steps=3, seed=0, start="2026-11-20T00:00:00Z", window_seconds=86400):
+    """A deterministic scenario for ``seed``: ``instances`` per workflow, ``errored_share`` of them errored with a
+    classification drawn from ``classifications`` (names or name -> weight); ``fail_again_share`` of the errored
+    ones error again on their next ``fail_again_times`` restarts. The others get a mix of other statuses."""
+    rng = random.Random(seed)
+    weights = classifications or DEFAULT_CLASSIFICATIONS
+    if not isinstance(weights, dict):
+        weights = dict.fromkeys(weights, 1)
+    unknown = set(weights) - set(ERROR_TEXT)
+    if unknown:
+        raise ValueError("unknown classifications %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(sorted(ERROR_TEXT))))
+    names = sorted(weights)
+    begin = parse_iso(start)
+    scenario = {"token": DEFAULT_TOKEN, "account_id": DEFAULT_ACCOUNT, "workflows": [], "instances": []}
+    step_names = ["validate order", "charge card", "send receipt", "update ledger", "notify"][:max(1, steps)]
+    for number in range(1, workflows + 1):
+        workflow = {"name": "order-sync-%d" % number, "id": _uuid(rng), "class_name": "OrderSync%d" % number,
+                    "script_name": "orders-worker-%d" % ((number - 1) % max(1, scripts) + 1), "version_id": _uuid(rng),
+                    "created_on": iso(begin - timedelta(days=30)), "steps": step_names}
+        scenario["workflows"].append(workflow)
+        for dummy in range(instances):
+            created = begin + timedelta(milliseconds=rng.randrange(int(window_seconds * 1000)))
+            ended = created + timedelta(seconds=rng.randrange(1, 120))
+            instance = {"workflow": workflow["name"], "id": _uuid(rng), "created_on": iso(created),
+                        "started_on": iso(created), "trigger": rng.choice(["api", "binding", "cron"]),
+                        "params": {"order": "ORD-%06d" % rng.randrange(1000000)}}
+            if rng.random() < errored_share:
+                classification = rng.choices(names, [weights[name] for name in names])[0]
+                error_name, message = ERROR_TEXT[classification]
+                instance.update(status="errored", ended_on=iso(ended), classification=classification,
+                                error={"name": error_name, "message": message}, failed_step=rng.choice(step_names),
+                                fail_again=fail_again_times if rng.random() < fail_again_share else 0)
+            else:
+                instance["status"] = rng.choice(OTHER_STATUSES)
+                if instance["status"] in FINAL:
+                    instance["ended_on"] = iso(ended)
+            scenario["instances"].append(instance)
+    return scenario
+
+
+def parse_spec(text):
+    """``"workflows=2,instances=40,seed=1"`` -> generate() keywords (classifications as ``intermittent:4/value``)."""
+    known = {name: parameter.default for name, parameter in inspect.signature(generate).parameters.items()}
+    kwargs = {}
+    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
+        name, sep, value = (item.strip() for item in part.partition("="))
+        if not sep or name not in known:
+            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(known))))
+        if name == "classifications":
+            kwargs[name] = {key: float(weight or 1) for key, dummy, weight in (item.partition(":") for item in value.split("/") if item)}
+        elif isinstance(known[name], (int, float)):
+            kwargs[name] = type(known[name])(value)
+        else:
+            kwargs[name] = value
+    return kwargs
+
+
+def default_scenario():
+    """The small scenario the fixture starts with: 2 workflows x 12 instances, about half errored."""
+    return generate(workflows=2, instances=12, seed=0)
+
+
+def errored(scenario, workflow=None, classification=None):
+    """Scenario instances that start errored, optionally of one workflow and classification."""
+    return [item for item in scenario["instances"] if item["status"] == "errored"
+            and (workflow is None or item["workflow"] == workflow)
+            and (classification is None or item.get("classification") == classification)]
+
+
+def workflow_names(scenario):
+    return [item["name"] for item in scenario["workflows"]]

@@ -1,0 +1,285 @@
+"""The fault suite's own drivers: real ``ansible-playbook`` runs (foreground or killable) and in-process
+``run()`` calls with a real adapter and client against real HTTP.
+"""
+
+import base64
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODULES = ("flow_instance_info", "flow_errors_info", "flow_errors_retry", "flow_errors_resolve", "flow_connection_replace")
+PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "NETRC")
+
+
+def collections_dir():
+    """``.build/collections`` holding ``ansible_collections/flowops/ipaas`` -> this checkout."""
+    base = ROOT / ".build" / "collections"
+    link = base / "ansible_collections" / "flowops" / "ipaas"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+    return base
+
+
+def token_forms(token):
+    """The raw, URL-encoded and base64 forms of a token."""
+    return {"raw": token, "url": quote(token, safe=""), "base64": base64.b64encode(token.encode("utf-8")).decode("ascii")}
+
+
+def task(module, register=None, ignore_errors=False, **args):
+    """One playbook task for a flowops.ipaas module."""
+    item = {"name": "%s %s" % (module, register or ""), "flowops.ipaas.%s" % module: args}
+    if register:
+        item["register"] = register
+    if ignore_errors:
+        item["ignore_errors"] = True
+    return item
+
+
+class Outcome:
+    """What one ansible-playbook run left: return code, output and the registered results."""
+
+    def __init__(self, rc, stdout, stderr, results):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+
+    def __getitem__(self, name):
+        return self.results[name]
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+
+class Playbook:
+    """Writes a one-play playbook from task dicts and runs it with ansible-playbook against ``api_url``."""
+
+    def __init__(self, workdir, api_url, token):
+        self.workdir = Path(workdir)
+        self.api_url = api_url
+        self.token = token
+        self.runs = 0
+
+    def env(self, token=None, extra=None):
+        """The environment of a run: ``extra`` values override, ``None`` removes a variable."""
+        env = {key: value for key, value in os.environ.items() if key not in PROXY_VARIABLES}
+        env.update({
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_dir()),
+            "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "NO_PROXY": "127.0.0.1,127.0.0.2,localhost",
+            "no_proxy": "127.0.0.1,127.0.0.2,localhost",
+            "FLOWOPS_API_URL": self.api_url,
+            "FLOWOPS_API_TOKEN": self.token if token is None else token,
+        })
+        env.pop("FLOWOPS_PLATFORM", None)
+        for key, value in (extra or {}).items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def _write(self, tasks):
+        """(command, results path) for a playbook running ``tasks`` and saving every registered result."""
+        self.runs += 1
+        results = self.workdir / ("results-%d.json" % self.runs)
+        block, names = [], []
+        for index, item in enumerate(tasks):
+            item = dict(item)
+            item.setdefault("register", "r%d" % index)
+            names.append(item["register"])
+            block.append(item)
+        dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in names)
+        play = [{"name": "fault suite", "hosts": "localhost", "gather_facts": False, "tasks": [{
+            "block": block,
+            "always": [{"name": "save results", "ansible.builtin.copy": {"content": dump, "dest": str(results)},
+                        "check_mode": False, "diff": False}],
+        }]}]
+        playbook = self.workdir / ("play-%d.yml" % self.runs)
+        playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+        inventory = self.workdir / "inventory"
+        inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        return [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)], results
+
+    @staticmethod
+    def _flags(check, diff, verbosity):
+        flags = ["--check"] if check else []
+        if diff:
+            flags.append("--diff")
+        if verbosity:
+            flags.append("-" + "v" * verbosity)
+        return flags
+
+    def run(self, tasks, *, check=False, diff=False, token=None, env=None, verbosity=0, timeout=240):  # pylint: disable=too-many-arguments
+        """Run ``tasks``; returns an ``Outcome``."""
+        cmd, results = self._write(tasks)
+        proc = subprocess.run(cmd + self._flags(check, diff, verbosity), env=self.env(token, env), capture_output=True,
+                              text=True, timeout=timeout, cwd=str(self.workdir), check=False, start_new_session=True)
+        loaded = json.loads(results.read_text()) if results.exists() else {}
+        return Outcome(proc.returncode, proc.stdout, proc.stderr, loaded)
+
+    def start(self, tasks, token=None, env=None):
+        """Start ``tasks`` in a new process group; returns a ``Running`` to kill it."""
+        cmd, results = self._write(tasks)
+        log = open(self.workdir / ("output-%d.log" % self.runs), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(cmd, env=self.env(token, env), stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                cwd=str(self.workdir), start_new_session=True)
+        return Running(proc, log, results)
+
+
+class Running:
+    """An ansible-playbook process group started by ``Playbook.start``."""
+
+    def __init__(self, proc, log, results):
+        self.proc = proc
+        self.log = log
+        self.results = results
+
+    def kill(self, timeout=10):
+        """SIGKILL the whole process group (ansible-playbook, its workers and the module) and wait until it is gone."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout)
+        self.log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError("process group %d still alive after SIGKILL" % self.proc.pid)
+
+    def output(self):
+        self.log.flush()
+        return Path(self.log.name).read_text(encoding="utf-8")
+
+    def wait(self, timeout=240):
+        self.proc.wait(timeout)
+        self.log.close()
+        return self.proc.returncode
+
+
+def wait_until(condition, timeout=30.0, interval=0.02, what="condition"):
+    """Poll ``condition()`` until it returns something truthy; bounded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+
+
+# -- in-process module runs ------------------------------------------------------------------------
+
+
+class StubModule:  # pylint: disable=too-few-public-methods
+    """What a module's ``run()`` uses of AnsibleModule: params (with the spec's defaults), check mode, diff, warn."""
+
+    def __init__(self, spec, check_mode=False, diff=False, **params):
+        unknown = set(params) - set(spec)
+        if unknown:
+            raise TypeError("unknown options %s" % ", ".join(sorted(unknown)))
+        self.params = {name: option.get("default") for name, option in spec.items()}
+        self.params.update(params)
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+def module_code(name):
+    return importlib.import_module("ansible_collections.flowops.ipaas.plugins.modules.%s" % name)
+
+
+def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
+    """Call module ``name``'s ``run()`` with a real adapter from ``adapter_from_params`` against ``api_url``.
+
+    ``setup(adapter)`` may adjust the real client before the run (e.g. hook its sleep). Returns
+    ``(result, adapter)``; a ``FlowOpsError`` propagates as the module would turn it into ``fail_json``.
+    """
+    arguments = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.arguments")
+    code = module_code(name)
+    module = StubModule(code.ARGUMENT_SPEC, check_mode=check_mode, api_url=api_url, api_token=token, **params)
+    adapter = arguments.adapter_from_params(module.params)
+    try:
+        if setup is not None:
+            setup(adapter)
+        return code.run(module, adapter), adapter
+    finally:
+        adapter.client.close()
+
+
+# -- scenarios and the server's view ------------------------------------------------------------------
+
+
+def small_scenario(instances=1, steps=2, errors=6, **kwargs):
+    """A generated scenario: ``instances`` instances of one abstract flow, every error retryable, none failing
+    again and no flow disabled unless asked."""
+    scenarios = importlib.import_module("emulator.scenario")
+    settings = {"instances": instances, "steps": steps, "errors_per_step": errors, "retryable_share": 1.0,
+                "fail_again_share": 0.0, "disabled_instances": 0, "seed": 7}
+    settings.update(kwargs)
+    return scenarios.generate(**settings)
+
+
+def logged(handle, method=None, path=None):
+    """The emulator's request log entries for ``method`` whose path matches the regex ``path`` (searched)."""
+    import re  # pylint: disable=import-outside-toplevel
+    pattern = re.compile(path) if path else None
+    return [entry for entry in handle.requests
+            if (method is None or entry["method"] == method) and (pattern is None or pattern.search(entry["path"]))]
+
+
+def posted_keys(handle, path="/retry"):
+    """Every retryDataKey in the retry POSTs the server processed (status 200/204), in order."""
+    keys = []
+    for entry in logged(handle, "POST", path):
+        if entry["status"] in (200, 204):
+            keys.extend(entry["body"]["retryDataKeys"])
+    return keys
+
+
+def assert_one_line(message):
+    """A failure an operator can read: one non-empty line, no Python traceback."""
+    assert isinstance(message, str) and message.strip(), message
+    assert "\n" not in message.strip(), "not one line: %r" % message
+    assert "Traceback" not in message, message
+
+
+CRASH_MARKERS = ("Module failed:", "MODULE FAILURE", "Traceback", "Unexpected failure")
+
+
+def assert_clean_failure(result):
+    """A registered task result that failed through the module's own ``fail_json``, with one readable line.
+
+    An exception the module did not handle shows up (ansible-core 2.19) as ``Task failed: Module failed: <repr>``
+    or, in older releases, as ``MODULE FAILURE`` with ``module_stderr``: both count as a crash here.
+    """
+    assert result and result.get("failed") is True, result
+    message = result.get("msg", "")
+    assert_one_line(message)
+    assert not any(marker in message for marker in CRASH_MARKERS), "the module crashed: %s" % message
+    assert "module_stderr" not in result, result.get("module_stderr")

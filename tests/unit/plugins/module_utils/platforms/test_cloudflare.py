@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Cloudflare Workflows adapter against a fake client (and once over a scripted HTTP session)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import validate_bulk
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.cloudflare import CloudflareAdapter, classify
+
+ACCOUNT = "acc1"
+BASE = "accounts/acc1/workflows"
+
+
+def ok(result, **info):
+    body = {"success": True, "errors": [], "messages": [], "result": result}
+    if info:
+        body["result_info"] = info
+    return body
+
+
+class FakeClient:
+    """Answers ``request`` from queued responses per (method, path) and records every call."""
+
+    def __init__(self):
+        self.routes = {}
+        self.calls = []
+
+    def answer(self, method, path, body=None, status=200):
+        self.routes.setdefault((method, path), []).append(Response(status, {}, body, path))
+        return self
+
+    def fail(self, method, path, status):
+        self.routes.setdefault((method, path), []).append(FlowOpsError("HTTP error", status=status, method=method, path=path))
+        return self
+
+    def request(self, method, path, params=None, body=None, allow_empty=False):
+        self.calls.append(dict(method=method, path=path, params=params, body=body, allow_empty=allow_empty))
+        queue = self.routes.get((method, path))
+        if not queue:
+            raise AssertionError("unexpected request %s %s" % (method, path))
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, FlowOpsError):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def fake():
+    return FakeClient()
+
+
+@pytest.fixture
+def adapter(fake):
+    return CloudflareAdapter(fake, {"account_id": ACCOUNT, "max_concurrency": 2})
+
+
+def listed(instance_id, ended="2026-11-20T01:00:00.000Z", status="errored"):
+    return {"id": instance_id, "status": status, "created_on": "2026-11-20T00:59:00.000Z", "ended_on": ended,
+            "modified_on": ended, "started_on": "2026-11-20T00:59:01.000Z", "version_id": "v1", "workflow_id": "w1"}
+
+
+def detail(name="Error", message="boom", steps=None, trigger="api"):
+    return {"status": "errored", "error": {"name": name, "message": message}, "steps": steps or [],
+            "trigger": {"source": trigger}, "params": {"order": 1}, "versionId": "v1"}
+
+
+# -- registration, validation, base URL ----------------------------------------------------------
+
+
+def test_registered_with_single_instance_restarts():
+    assert ADAPTERS["cloudflare"] is CloudflareAdapter
+    assert CloudflareAdapter.retry_strategies == ("retry",)
+    assert CloudflareAdapter.max_retry_batch == 1
+
+
+def test_validate_requires_account_id():
+    with pytest.raises(ValidationError) as caught:
+        CloudflareAdapter.validate({"account_id": None})
+    assert str(caught.value).startswith("account_id:") and "cloudflare" in str(caught.value)
+
+
+def test_validate_refuses_abstract_flows():
+    with pytest.raises(UnsupportedOperation) as caught:
+        CloudflareAdapter.validate({"abstract_flow_id": ["x"], "account_id": ACCOUNT})
+    message = str(caught.value)
+    assert message.startswith("platform 'cloudflare' does not support abstract_flow_id;") and "\n" not in message
+
+
+def test_connection_replace_is_refused_with_a_hint():
+    with pytest.raises(UnsupportedOperation) as caught:
+        CloudflareAdapter(None, {"account_id": ACCOUNT}).require("replace_connection", "flow_connection_replace")
+    assert str(caught.value).startswith("platform 'cloudflare' does not support flow_connection_replace; workflows")
+
+
+def test_batches_are_one_instance_and_larger_ones_are_refused(adapter):
+    params = {"account_id": ACCOUNT, "batch_size": None, "max_errors": None}
+    CloudflareAdapter.validate(params)
+    validate_bulk(params, adapter)
+    assert params["batch_size"] == 1
+    with pytest.raises(ValidationError, match="batch_size: 5 is out of range; use a value between 1 and 1"):
+        validate_bulk(dict(params, batch_size=5), adapter)
+
+
+@pytest.mark.parametrize("api_url, region, expected", [
+    (None, None, "https://api.cloudflare.com/client/v4"),
+    (None, "global", "https://api.cloudflare.com/client/v4"),
+    ("http://127.0.0.1:8080", None, "http://127.0.0.1:8080"),
+])
+def test_base_url(api_url, region, expected):
+    assert CloudflareAdapter.base_url(api_url, region) == expected
+
+
+def test_base_url_refuses_other_regions():
+    with pytest.raises(ValidationError, match="region: 'eu' is not a cloudflare region; use one of global"):
+        CloudflareAdapter.base_url(None, "eu")
+
+
+# -- classification --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, message, expected", [
+    ("TimeoutError", "step timed out after 30 seconds", "intermittent"),
+    ("Error", "TIMEOUT", "intermittent"),
+    ("Error", "INTERNAL_ERROR: try again", "intermittent"),
+    ("Error", "Network connection lost.", "intermittent"),
+    ("Error", "upstream answered 503", "intermittent"),
+    ("Error", "QUOTA_EXCEEDED for the day", "rate_limit"),
+    ("Error", "upstream answered 429 Too Many Requests", "rate_limit"),
+    ("Error", "Worker exceeded CPU time limit.", "governance"),
+    ("Error", "upstream answered 401 Unauthorized", "connection"),
+    ("Error", "payload too large", "too_large"),
+    ("Error", "invoice already exists", "duplicate"),
+    ("Error", "customer 42 not found", "missing"),
+    ("SyntaxError", "Unexpected token < in JSON at position 0", "parse"),
+    ("NonRetryableError", "order has no line items", "value"),
+    ("TypeError", "cannot read properties of undefined", "value"),
+    ("Error", "unexpected state", "none"),
+    (None, None, "none"),
+])
+def test_classify(name, message, expected):
+    assert classify(name, message) == expected
+
+
+# -- flows -----------------------------------------------------------------------------------------
+
+
+def test_get_flow_normalises_and_escapes_path_segments(fake):
+    adapter = CloudflareAdapter(fake, {"account_id": "a/b"})
+    fake.answer("GET", "accounts/a%2Fb/workflows/%2E%2E", ok({"id": "w1", "name": "..", "script_name": "worker"}))
+    assert adapter.get_flow("..") == {"_id": "..", "name": "..", "disabled": False, "_abstractFlowId": None,
+                                      "_integrationId": "worker", "workflowId": "w1"}
+
+
+def test_list_flows_pages_and_filters_by_script(fake, adapter):
+    fake.answer("GET", BASE, ok([{"name": "a", "script_name": "s1"}, {"name": "b", "script_name": "s2"}], total_pages=2))
+    fake.answer("GET", BASE, ok([{"name": "c", "script_name": "s1"}], total_pages=2))
+    assert [flow["_id"] for flow in adapter.list_flows(integration_id="s1")] == ["a", "c"]
+    assert [call["params"] for call in fake.calls] == [{"per_page": 100, "page": 1}, {"per_page": 100, "page": 2}]
+
+
+def test_list_flows_refuses_abstract_flows(adapter):
+    with pytest.raises(UnsupportedOperation, match="platform 'cloudflare' does not support abstract_flow_id"):
+        list(adapter.list_flows(abstract_flow_id="x"))
+
+
+def test_one_pseudo_step_per_workflow(adapter):
+    assert [step["_id"] for step in adapter.flow_steps("wf")] == ["instances"]
+
+
+def test_error_summary_counts_errored_instances(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances", ok([listed("i1")], total_count=7, per_page=1, count=1))
+    assert adapter.error_summary("wf") == {"instances": {"open_errors": 7, "last_error_at": None}}
+    assert fake.calls[0]["params"] == {"status": "errored", "per_page": 1}
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def test_iter_errors_follows_the_cursor_and_reads_each_instance(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1")], cursor="c1"))
+    fake.answer("GET", path, ok([listed("i2", ended=None)]))
+    steps = [{"name": "validate", "success": True}, {"name": "charge card", "success": False, "error": {"name": "Error"}}]
+    fake.answer("GET", path + "/i1", ok(detail("TimeoutError", "timed out", steps=steps, trigger="cron")))
+    fake.answer("GET", path + "/i2", ok(detail("NonRetryableError", "no lines")))
+    first, second = list(adapter.iter_errors("wf", "instances"))
+    assert first == {
+        "errorId": "i1@2026-11-20T01:00:00.000Z", "retryDataKey": "i1", "occurredAt": "2026-11-20T01:00:00.000Z",
+        "source": "charge card", "code": "TimeoutError", "message": "timed out", "classification": "intermittent",
+        "tags": ["trigger:cron"], "status": "errored", "created_on": "2026-11-20T00:59:00.000Z",
+        "ended_on": "2026-11-20T01:00:00.000Z", "version_id": "v1", "_flowId": "wf", "_stepId": "instances"}
+    # Without ended_on (nor modified_on) the creation time stands in: never an "@None" error id.
+    assert (second["errorId"], second["source"], second["classification"]) == ("i2@2026-11-20T00:59:00.000Z", "workflow", "value")
+    listings = [call["params"] for call in fake.calls if call["path"] == path]
+    assert listings == [{"status": "errored", "per_page": 100}, {"status": "errored", "per_page": 100, "cursor": "c1"}]
+
+
+def test_iter_errors_skips_an_instance_gone_before_its_read(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1"), listed("i2")]))
+    fake.fail("GET", path + "/i1", 404)
+    fake.answer("GET", path + "/i2", ok(detail()))
+    assert [error["retryDataKey"] for error in adapter.iter_errors("wf", "instances")] == ["i2"]
+
+
+def test_iter_errors_raises_other_read_failures(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1")]))
+    fake.fail("GET", path + "/i1", 500)
+    with pytest.raises(FlowOpsError):
+        list(adapter.iter_errors("wf", "instances"))
+
+
+def test_resolved_errors_are_terminated_instances(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([]))
+    assert not list(adapter.iter_errors("wf", "instances", resolved=True))
+    assert fake.calls[0]["params"]["status"] == "terminated"
+
+
+def test_a_repeated_cursor_stops_paging(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1")], cursor="same"))
+    fake.answer("GET", path + "/i1", ok(detail()))
+    with pytest.raises(FlowOpsError, match="same cursor twice"):
+        list(adapter.iter_errors("wf", "instances"))
+
+
+@pytest.mark.parametrize("body, match", [
+    ({"success": False, "errors": [{"code": 10001, "message": "nope"}], "result": None}, "success: false: nope"),
+    (None, "expected the {success, result} envelope"),
+])
+def test_a_body_without_success_is_an_error(fake, adapter, body, match):
+    fake.answer("GET", BASE + "/wf", body)
+    with pytest.raises(FlowOpsError, match=match):
+        adapter.get_flow("wf")
+
+
+# -- restart, jobs, terminate ------------------------------------------------------------------------
+
+
+def test_retry_restarts_one_instance_and_returns_it_as_the_job(fake, adapter):
+    fake.answer("PATCH", BASE + "/wf/instances/i%401/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
+    job = adapter.retry("wf", "instances", iter(["i@1"]), "retry")
+    assert job == {"_id": "wf/i%401", "status": "queued", "done": False}
+    assert fake.calls[0]["body"] == {"status": "restart"}
+
+
+def test_retry_takes_exactly_one_key(adapter):
+    with pytest.raises(FlowOpsError, match="one instance a call, got 2 keys"):
+        adapter.retry("wf", "instances", ["a", "b"], "retry")
+
+
+@pytest.mark.parametrize("status, done", [("queued", False), ("running", False), ("waiting", False), ("paused", False),
+                                          ("complete", True), ("errored", True), ("terminated", True)])
+def test_get_job_polls_the_instance(fake, adapter, status, done):
+    fake.answer("GET", BASE + "/my%20wf/instances/i%401", ok(dict(detail(), status=status)))
+    assert adapter.get_job("my%20wf/i%401") == {"_id": "my%20wf/i%401", "status": status, "done": done}
+
+
+def test_resolve_terminates_each_instance_named_by_the_error_id(fake, adapter):
+    for instance in ("i1", "x%40y"):
+        fake.answer("PATCH", BASE + "/wf/instances/%s/status" % instance, ok({"status": "terminated", "timestamp": "t"}))
+    adapter.resolve("wf", "instances", ["i1@2026-11-20T01:00:00.000Z", "x@y@2026-11-20T01:00:00.000Z"])
+    assert [(call["path"], call["body"]) for call in fake.calls] == [
+        (BASE + "/wf/instances/i1/status", {"status": "terminate"}),
+        (BASE + "/wf/instances/x%40y/status", {"status": "terminate"})]
+
+
+def test_retry_data_is_what_a_restart_reruns_with(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail(trigger="cron")))
+    assert adapter.retry_data("wf", "instances", "i1") == {"params": {"order": 1}, "trigger": {"source": "cron"}, "versionId": "v1"}
+
+
+def test_connections_are_unsupported(adapter):
+    with pytest.raises(UnsupportedOperation, match="platform 'cloudflare' does not support flow_connection_replace"):
+        adapter.replace_connection("wf", "a", "b")
+
+
+# -- over HTTP: the /client/v4 prefix, the bearer token and a 429 in the envelope ---------------------
+
+
+def test_requests_keep_the_v4_prefix_and_wait_out_a_429(harness, raw, token):
+    client, script, sleeps = harness.client([
+        raw(429, {"success": False, "errors": [{"code": 971, "message": "Please wait"}], "messages": [], "result": None},
+            headers={"Retry-After": "3"}),
+        raw(200, ok({"name": "wf", "id": "w1", "script_name": "s"})),
+    ], base_url=CloudflareAdapter.base_url(None, None))
+    flow = CloudflareAdapter(client, {"account_id": ACCOUNT}).get_flow("wf")
+    assert flow["_id"] == "wf"
+    assert script.urls == ["https://api.cloudflare.com/client/v4/accounts/acc1/workflows/wf"] * 2
+    assert sleeps == [3]
+    assert client.session.auth.value == "Bearer " + token

@@ -1,0 +1,307 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The SuperAI adapter against a fake client (and, for error bodies, the real client on scripted responses)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import superai
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.superai import SuperAIAdapter
+
+FLOW = "550e8400-e29b-41d4-a716-446655440000"
+EXE = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+LIST = "/api/flow-executions"
+
+
+def execution(number=0, status="failed", updated="2026-11-20T04:00:00.000000Z"):
+    return {"id": "%s-%04d" % (EXE[:31], number), "flow_id": FLOW, "flow_version": 2, "status": status,
+            "input": {"file_key": "documents/a.pdf"}, "created_at": "2026-11-20T03:00:00.000000Z", "updated_at": updated,
+            "modified_by": "system", "organization_id": FLOW}
+
+
+class FakeClient:
+    """Answers ``request`` from queued responses per (method, path) and records every call."""
+
+    def __init__(self):
+        self.routes = {}
+        self.calls = []
+
+    def answer(self, method, path, body=None, status=200, error=None):
+        self.routes.setdefault((method, path), []).append(error or Response(status, {}, body, path))
+        return self
+
+    def request(self, method, path, params=None, body=None, allow_empty=False):
+        self.calls.append(dict(method=method, path=path, params=params, body=body, allow_empty=allow_empty))
+        queue = self.routes.get((method, path))
+        if not queue:
+            raise AssertionError("unexpected request %s %s" % (method, path))
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def writes(self):
+        return [call for call in self.calls if call["method"] != "GET"]
+
+
+@pytest.fixture
+def fake():
+    return FakeClient()
+
+
+@pytest.fixture
+def adapter(fake):
+    return SuperAIAdapter(fake)
+
+
+def test_registered_with_its_strategies_and_single_item_batches():
+    assert ADAPTERS["superai"] is SuperAIAdapter
+    assert SuperAIAdapter.retry_strategies == ("retry", "latest_version")
+    assert SuperAIAdapter.max_retry_batch == 1
+    assert (SuperAIAdapter.auth_header, SuperAIAdapter.auth_prefix) == ("Authorization", "Bearer ")
+
+
+# -- connection options, before any request -------------------------------------------------------
+
+
+def test_base_url_is_the_public_host_by_default():
+    assert SuperAIAdapter.base_url(None, None) == "https://flows.super.ai"
+    assert SuperAIAdapter.base_url("http://127.0.0.1:8080", None) == "http://127.0.0.1:8080"
+    with pytest.raises(ValidationError, match="region: 'eu' is not a superai region"):
+        SuperAIAdapter.base_url(None, "eu")
+
+
+@pytest.mark.parametrize("option, value", [("abstract_flow_id", ["a1"]), ("integration_id", "i1")])
+def test_flow_selection_options_superai_lacks_fail_in_one_line(option, value):
+    with pytest.raises(UnsupportedOperation) as caught:
+        SuperAIAdapter.validate({option: value})
+    message = str(caught.value)
+    assert message.startswith("platform 'superai' does not support %s;" % option)
+    assert "flow_ids" in message and "\n" not in message
+
+
+def test_connection_replace_fails_before_any_request(adapter, fake):
+    with pytest.raises(UnsupportedOperation, match=r"^platform 'superai' does not support flow_connection_replace; "):
+        adapter.require("replace_connection", "flow_connection_replace")
+    assert fake.calls == []
+
+
+def test_connection_operations_are_unsupported(adapter, fake):
+    for call in (lambda: adapter.get_connection("c"), lambda: adapter.flow_connections(FLOW),
+                 lambda: adapter.replace_connection(FLOW, "a", "b"), lambda: adapter.list_flows(integration_id="i")):
+        with pytest.raises(UnsupportedOperation, match="^platform 'superai' does not support"):
+            call()
+    assert fake.calls == []
+
+
+# -- flows and the pseudo step --------------------------------------------------------------------
+
+
+def test_get_flow_maps_the_flow_record(adapter, fake):
+    flow = {"id": FLOW, "display_name": "Invoices", "version": 3, "status": "published", "deleted": False,
+            "definition": {"tasks": []}}
+    fake.answer("GET", "/api/flows/" + FLOW, flow)
+    assert adapter.get_flow(FLOW) == {"_id": FLOW, "name": "Invoices", "disabled": False, "_abstractFlowId": None,
+                                      "_integrationId": None, "version": 3, "status": "published"}
+
+
+def test_ids_are_one_escaped_path_segment(adapter, fake):
+    fake.answer("GET", "/api/flows/a%2Fb", {"id": "a/b"})
+    fake.answer("GET", "/api/flows/%2E%2E", {"id": ".."})
+    assert adapter.get_flow("a/b")["_id"] == "a/b"
+    assert adapter.get_flow("..")["_id"] == ".."
+
+
+def test_flow_steps_is_one_pseudo_step_without_a_request(adapter, fake):
+    assert adapter.flow_steps(FLOW) == [{"_id": "executions", "name": "Flow executions", "type": "executions"}]
+    assert fake.calls == []
+
+
+# -- listing: page/page_size ----------------------------------------------------------------------
+
+
+def test_listing_pages_until_a_short_page(adapter, fake):
+    first = [execution(n) for n in range(1000)]
+    fake.answer("GET", LIST, first).answer("GET", LIST, [execution(1000), execution(1001)])
+    errors = list(adapter.iter_errors(FLOW, "executions"))
+    assert len(errors) == 1002
+    assert [call["params"]["page"] for call in fake.calls] == [1, 2]
+    assert fake.calls[0]["params"] == {"flow_id": FLOW, "status": ["failed", "stale"], "sort_field": "created_at",
+                                       "sort_direction": "asc", "page": 1, "page_size": 1000}
+
+
+def test_listing_of_an_exact_multiple_reads_one_empty_page(adapter, fake):
+    fake.answer("GET", LIST, [execution(n) for n in range(1000)]).answer("GET", LIST, [])
+    assert len(list(adapter.iter_errors(FLOW, "executions"))) == 1000
+    assert len(fake.calls) == 2
+
+
+def test_listing_refuses_a_non_array_and_runaway_paging(adapter, fake, monkeypatch):
+    fake.answer("GET", LIST, {"items": []})
+    with pytest.raises(FlowOpsError, match="expected a JSON array of executions, got dict"):
+        list(adapter.iter_errors(FLOW, "executions"))
+    monkeypatch.setattr(superai, "MAX_PAGE", 2)
+    monkeypatch.setattr(superai, "PAGE_SIZE", 1)
+    fake.routes.clear()
+    fake.answer("GET", LIST, [execution()])
+    with pytest.raises(FlowOpsError, match="more than 2 pages of executions"):
+        list(adapter.iter_errors(FLOW, "executions"))
+
+
+def test_resolved_errors_are_the_cancelled_executions(adapter, fake):
+    fake.answer("GET", LIST, [execution(status="cancelled")])
+    (error,) = adapter.iter_errors(FLOW, "executions", resolved=True)
+    assert fake.calls[0]["params"]["status"] == ["cancelled"]
+    assert (error["code"], error["classification"]) == ("cancelled", "none")
+
+
+def test_error_record_maps_status_to_classification_and_keys(adapter, fake):
+    fake.answer("GET", LIST, [execution(1, "failed", "2026-11-20T04:00:00.000001Z"),
+                              execution(2, "stale", "2026-11-20T05:00:00.000000Z")])
+    failed, stale = adapter.iter_errors(FLOW, "executions")
+    assert failed["errorId"] == failed["id"] + "@2026-11-20T04:00:00.000001Z"
+    assert failed["retryDataKey"] == failed["id"]
+    assert (failed["classification"], failed["code"], failed["source"]) == ("intermittent", "failed", "flow_execution")
+    assert (stale["classification"], stale["code"]) == ("none", "stale")
+    assert failed["occurredAt"] == "2026-11-20T04:00:00.000001Z"
+    assert (failed["_flowId"], failed["_stepId"], failed["tags"]) == (FLOW, "executions", [])
+    assert "input" not in failed and failed["flow_version"] == 2
+
+
+def test_error_summary_counts_open_executions_and_the_latest(adapter, fake):
+    fake.answer("GET", LIST, [execution(1, updated="2026-11-20T04:00:00.000000Z"),
+                              execution(2, "stale", "2026-11-21T01:00:00.000000Z"),
+                              execution(3, updated="2026-11-20T09:00:00.000000Z")])
+    assert adapter.error_summary(FLOW) == {"executions": {"open_errors": 3, "last_error_at": "2026-11-21T01:00:00.000000Z"}}
+    fake.routes.clear()
+    fake.answer("GET", LIST, [])
+    assert adapter.error_summary(FLOW) == {"executions": {"open_errors": 0, "last_error_at": None}}
+
+
+# -- retry: re-execute one execution --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy, only_stale", [("retry", "true"), ("latest_version", "false")])
+def test_retry_re_executes_the_still_failed_execution(adapter, fake, strategy, only_stale):
+    raw = execution()
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    fake.answer("POST", "%s/%s/execute" % (LIST, raw["id"]), None, status=204)
+    job = adapter.retry(FLOW, "executions", [raw["id"]], strategy)
+    assert job == {"_id": raw["id"], "status": "running", "done": False, "only_stale": only_stale == "true"}
+    (post,) = fake.writes()
+    assert (post["params"], post["body"], post["allow_empty"]) == ({"only_stale": only_stale}, None, True)
+
+
+@pytest.mark.parametrize("status", ["running", "completed", "cancelled", "queued"])
+def test_retry_leaves_an_execution_that_is_no_longer_failed_alone(adapter, fake, status):
+    raw = execution(status=status)
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    assert adapter.retry(FLOW, "executions", [raw["id"]], "retry") is None
+    assert fake.writes() == []
+
+
+def test_retry_409_names_the_execution_in_one_line(adapter, fake):
+    raw = execution(status="stale")
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    path = "%s/%s/execute" % (LIST, raw["id"])
+    fake.answer("POST", path, error=FlowOpsError("Workflow is currently running and cannot be terminated", status=409,
+                                                 method="POST", path=path, code="conflict"))
+    with pytest.raises(FlowOpsError) as caught:
+        adapter.retry(FLOW, "executions", [raw["id"]], "retry")
+    assert str(caught.value) == ("POST %s: HTTP 409 [conflict] execution %s is running and SuperAI cannot terminate it; "
+                                 "let it finish, then rerun" % (path, raw["id"]))
+    assert caught.value.may_have_applied is False
+
+
+def test_retry_passes_other_failures_through_and_refuses_batches(adapter, fake):
+    raw = execution()
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    fake.answer("POST", "%s/%s/execute" % (LIST, raw["id"]), error=FlowOpsError("boom", status=500, may_have_applied=True))
+    with pytest.raises(FlowOpsError) as caught:
+        adapter.retry(FLOW, "executions", [raw["id"]], "retry")
+    assert caught.value.may_have_applied is True
+    with pytest.raises(FlowOpsError, match="one flow execution per request, got 2 keys"):
+        adapter.retry(FLOW, "executions", ["a", "b"], "retry")
+
+
+@pytest.mark.parametrize("status, done", [("queued", False), ("running", False), ("awaiting_input", False),
+                                          ("cancel_requested", False), ("completed", True), ("failed", True),
+                                          ("cancelled", True), ("stale", True)])
+def test_get_job_polls_the_execution(adapter, fake, status, done):
+    raw = execution(status=status)
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    assert adapter.get_job(raw["id"]) == {"_id": raw["id"], "status": status, "done": done, "flow_version": 2}
+
+
+# -- resolve: cancel ------------------------------------------------------------------------------
+
+
+def test_resolve_cancels_the_listed_execution(adapter, fake):
+    raw = execution(status="stale")
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    fake.answer("POST", "%s/%s/cancel" % (LIST, raw["id"]), None, status=204)
+    adapter.resolve(FLOW, "executions", ["%s@%s" % (raw["id"], raw["updated_at"])])
+    expected = [("GET", "%s/%s" % (LIST, raw["id"])), ("POST", "%s/%s/cancel" % (LIST, raw["id"]))]
+    assert [(c["method"], c["path"]) for c in fake.calls] == expected
+
+
+@pytest.mark.parametrize("status, updated", [("running", "2026-11-20T04:00:00.000000Z"),
+                                             ("failed", "2026-11-22T00:00:00.000000Z")])
+def test_resolve_never_cancels_an_execution_that_changed_since_listed(adapter, fake, status, updated):
+    raw = execution(status=status, updated=updated)
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    with pytest.raises(FlowOpsError, match="execution %s changed since it was listed \\(now %s\\); not cancelled"
+                       % (raw["id"], status)):
+        adapter.resolve(FLOW, "executions", ["%s@2026-11-20T04:00:00.000000Z" % raw["id"]])
+    assert fake.writes() == []
+
+
+def test_resolve_409_is_one_clear_line(adapter, fake):
+    raw = execution()
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    path = "%s/%s/cancel" % (LIST, raw["id"])
+    fake.answer("POST", path, error=FlowOpsError("x", status=409, method="POST", path=path, code="conflict"))
+    with pytest.raises(FlowOpsError, match="execution %s is running and SuperAI cannot cancel it$" % raw["id"]):
+        adapter.resolve(FLOW, "executions", ["%s@%s" % (raw["id"], raw["updated_at"])])
+
+
+def test_retry_data_is_the_execution_input(adapter, fake):
+    raw = execution()
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    assert adapter.retry_data(FLOW, "executions", raw["id"]) == {"retryDataKey": raw["id"], "input": raw["input"],
+                                                                 "flow_version": 2}
+
+
+# -- SuperAI's error envelope through the real client --------------------------------------------
+
+
+def test_error_envelope_becomes_a_readable_line(harness, raw):
+    body = {"error": {"message": "Flow not found", "code": "not_found"}, "request_id": "01K8KABR6S16YETA2SZPVBS9SP"}
+    client, dummy, dummy2 = harness.client([raw(404, body=body)], base_url="https://flows.super.ai")
+    with pytest.raises(FlowOpsError) as caught:
+        SuperAIAdapter(client).get_flow(FLOW)
+    assert str(caught.value) == "GET /api/flows/%s: HTTP 404 [not_found] Flow not found" % FLOW
+
+
+def test_validation_detail_and_other_bodies(harness, raw):
+    detail = {"detail": [{"loc": ["query", "only_stale"], "msg": "Input should be a valid boolean", "type": "bool_parsing"}]}
+    client, dummy, dummy2 = harness.client([raw(422, body=detail), raw(400, text="<html>bad gateway</html>"),
+                                            raw(500, body={"error": {"message": "Database operation failed",
+                                                                     "code": "repository_error"}})],
+                                           base_url="https://flows.super.ai")
+    adapter = SuperAIAdapter(client)
+    with pytest.raises(FlowOpsError, match=r"HTTP 422 Input should be a valid boolean$"):
+        adapter.get_job(EXE)
+    with pytest.raises(FlowOpsError, match="unexpected .* <html>bad gateway</html>"):
+        adapter.get_job(EXE)
+    with pytest.raises(FlowOpsError) as caught:
+        client.request("POST", "/api/flow-executions/%s/cancel" % EXE, allow_empty=True)
+    assert (caught.value.code, caught.value.message, caught.value.may_have_applied) == (
+        "repository_error", "Database operation failed", True)
