@@ -7,10 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+
+
+_END = object()
 
 
 def _settle(item, future):
@@ -25,17 +27,35 @@ def fan_out(func, items, max_workers):
 
     Yields ``(item, result, error)`` in input order, so results are deterministic; ``error`` is the
     ``FlowOpsError`` a call raised (one failing flow does not abort the others). Any other exception
-    is a bug and propagates. At most ``2 * max_workers`` results are held at a time.
+    is a bug and propagates. Work goes on past a slow item (one sleeping out a Retry-After, say) while
+    at most ``4 * max_workers`` items are submitted but not yet yielded.
     """
     max_workers = max(1, int(max_workers))
+    limit = max_workers * 4
+    items = iter(items)
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        window = deque()
-        for item in items:
-            window.append((item, pool.submit(func, item)))
-            if len(window) >= max_workers * 2:
-                yield _settle(*window.popleft())
-        while window:
-            yield _settle(*window.popleft())
+        running, ready = {}, {}  # future -> (index, item); index -> settled result
+        submitted = next_index = 0
+        exhausted = False
+        while True:
+            while not exhausted and submitted - next_index < limit:
+                item = next(items, _END)
+                if item is _END:
+                    exhausted = True
+                    break
+                running[pool.submit(func, item)] = (submitted, item)
+                submitted += 1
+            while next_index in ready:
+                yield ready.pop(next_index)
+                next_index += 1
+            if not running:
+                if exhausted and not ready:
+                    return
+                continue
+            done, dummy = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index, item = running.pop(future)
+                ready[index] = _settle(item, future)
 
 
 def fan_out_all(func, items, max_workers):

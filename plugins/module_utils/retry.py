@@ -104,21 +104,28 @@ def submit(adapter, ledger, params, journal=None):
     return jobs
 
 
+FIRST_POLL = 0.25  # seconds; the delay doubles up to poll_interval
+
+
 def wait_for_jobs(adapter, jobs, timeout, interval, max_concurrency, sleep=time.sleep):
-    """Poll unfinished jobs until all are done or ``timeout`` seconds pass; updates ``jobs`` in place."""
+    """Poll unfinished jobs until all are done or ``timeout`` seconds pass; updates ``jobs`` in place.
+
+    Each round waits first (a job just queued cannot be done yet), briefly at the start and longer as
+    jobs take longer, so short jobs are noticed soon and long ones are not polled needlessly.
+    """
     deadline = time.monotonic() + timeout
+    delay = min(FIRST_POLL, interval)
     while True:
         waiting = [job for job in jobs if not job["done"]]
         if not waiting:
             return True
+        if time.monotonic() + delay > deadline:
+            return False
+        sleep(delay)
+        delay = min(delay * 2, interval)
         for job, latest in fan_out_all(lambda j: adapter.get_job(j["_id"]), waiting, max_concurrency):
             job["status"] = latest.get("status")
             job["done"] = latest.get("done", False)
-        if all(job["done"] for job in jobs):
-            return True
-        if time.monotonic() + interval > deadline:
-            return False
-        sleep(interval)
 
 
 def reconcile(adapter, ledger, jobs, max_concurrency):

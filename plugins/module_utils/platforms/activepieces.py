@@ -102,7 +102,6 @@ class ActivepiecesAdapter(PlatformAdapter):
             raise ValidationError("step_ids: platform 'activepieces' has one pseudo step per flow (%s); select the "
                                   "failed step with sources instead" % PSEUDO_STEP)
 
-
     def _pages(self, path, params):
         """Items of a ``{data, next, previous}`` page, following ``next`` cursors (null on the last page)."""
         params = dict(params, projectId=self.project_id, limit=PAGE_LIMIT)

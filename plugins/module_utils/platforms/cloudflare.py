@@ -77,8 +77,8 @@ class CloudflareAdapter(PlatformAdapter):
             raise UnsupportedOperation(cls.name, "abstract_flow_id",
                                        "select workflows by name with flow_ids or by Worker script with integration_id")
 
-
     # Requests ------------------------------------------------------------------------------------
+
     def _path(self, *parts):
         return "accounts/%s/workflows%s" % (path_segment(self.params["account_id"]), "".join("/" + path_segment(p) for p in parts))
 

@@ -74,7 +74,6 @@ class SuperAIAdapter(PlatformAdapter):
             if params.get(option):
                 raise UnsupportedOperation(cls.name, option, "SuperAI has no abstract flows or integrations; select flows with flow_ids")
 
-
     def _executions(self, flow_id, statuses):
         """Every execution of the flow in these statuses, oldest first (created_at never changes, so pages stay put)."""
         page = 1

@@ -104,8 +104,22 @@ def test_input_is_consumed_lazily():
 
     results = fan_out(lambda item: item, source(), max_workers=3)
     assert next(results) == (0, 0, None)
-    assert len(pulled) == 6  # at most 2 * max_workers held
+    assert len(pulled) == 12  # at most 4 * max_workers submitted ahead of what was yielded
     assert [item for item, dummy, dummy_error in results] == list(range(1, 100))
+
+
+def test_a_slow_first_item_does_not_stall_the_others():
+    """The first item waits (like a worker sleeping out a Retry-After) until the sixth has run."""
+    sixth_ran = threading.Event()
+
+    def work(item):
+        if item == 0:
+            return sixth_ran.wait(5)
+        if item == 5:
+            sixth_ran.set()
+        return True
+
+    assert [result for dummy, result, dummy_error in fan_out(work, range(8), max_workers=2)] == [True] * 8
 
 
 def test_empty_input():

@@ -166,6 +166,7 @@ def test_journal_and_done_keys_resume_a_run(tmp_path):
     with open(str(report) + ".journal", "a") as stream:
         stream.write(json.dumps({"run_id": "run-0", "key": "old", "action": "retried", "job": None}) + "\n")
         stream.write('{"run_id": "run-1", "key": "cut sh')
+
     def jobs(done):
         return {key: value["job"] for key, value in done.items()}
 
