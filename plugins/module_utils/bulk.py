@@ -45,12 +45,10 @@ def guard_max_errors(params, selected, verb):
 
 
 def batches(groups, size):
-    """``[(flow_id, step_id, keys)]`` with at most ``size`` keys each."""
-    return [
-        (flow_id, step_id, keys[start:start + size])
-        for (flow_id, step_id), keys in groups.items()
-        for start in range(0, len(keys), size)
-    ]
+    """Yield ``(flow_id, step_id, keys)`` with at most ``size`` keys each from ``((flow_id, step_id), keys)`` pairs."""
+    for (flow_id, step_id), keys in groups:
+        for start in range(0, len(keys), size):
+            yield flow_id, step_id, keys[start:start + size]
 
 
 def new_run_id(params):

@@ -7,10 +7,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import atexit
+import os
+import sqlite3
+import tempfile
+import threading
 from datetime import datetime, timezone
 
-# Entry slots are kept in a list, not a dict: a run can account for 100,000 keys.
-FLOW, STEP, ERROR_ID, ACTION, OUTCOME, JOB, REASON = range(7)
+# A run can account for hundreds of thousands of keys: they live in a SQLite file, not in memory,
+# so the module's memory does not grow with the number of errors.
+_SCHEMA = """
+CREATE TABLE entries (key TEXT PRIMARY KEY, seq INTEGER, flow TEXT, step TEXT, error_id TEXT,
+                      action TEXT, outcome TEXT, job TEXT, reason TEXT);
+CREATE INDEX by_action ON entries (action, flow, step, seq);
+"""
 
 
 def utc_now():
@@ -22,13 +32,44 @@ class Ledger:
 
     ``actions`` name what the module did (``retried``, ``resolved``, ``not_retryable`` ...);
     ``outcomes`` what reconciliation found afterwards (``succeeded``, ``failed_again``, ``pending``).
+    Safe to share between threads. ``directory`` is where its file goes (the module's tmpdir).
     """
 
-    def __init__(self, flows, actions, outcomes=()):
+    def __init__(self, flows, actions, outcomes=(), directory=None):
         self.flows = dict((flow["_id"], flow) for flow in flows)
         self.actions = tuple(actions)
         self.outcomes = tuple(outcomes)
-        self.entries = {}
+        self._lock = threading.Lock()
+        self._seq = 0
+        handle, self._path = tempfile.mkstemp(prefix=".flowops-ledger-", suffix=".sqlite", dir=directory)
+        os.close(handle)
+        self._db = sqlite3.connect(self._path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.executescript(_SCHEMA)
+        atexit.register(self.close)
+
+    def close(self):
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+                if os.path.exists(self._path):
+                    os.remove(self._path)
+
+    def _one(self, sql, args=()):
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql, args=()):
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _write(self, sql, rows):
+        with self._lock:
+            self._db.executemany(sql, rows)
+
+    # Recording ------------------------------------------------------------------------------------
 
     def add(self, flow_id, step_id, key, error_id, action, reason=None):
         """Account for a key the first time it is seen; returns False when it already is (a duplicate).
@@ -36,78 +77,112 @@ class Ledger:
         A key listed again with the same action (another actor retried it between two pages) keeps the
         error id seen last: listings run oldest first, so that is the one now open.
         """
-        entry = self.entries.get(key)
-        if entry is not None:
-            if entry[ACTION] == action:
-                entry[ERROR_ID] = error_id
-            return False
-        self.entries[key] = [flow_id, step_id, error_id, action, None, None, reason]
-        return True
+        with self._lock:
+            row = self._db.execute("SELECT action FROM entries WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                if row[0] == action:
+                    self._db.execute("UPDATE entries SET error_id = ? WHERE key = ?", (error_id, key))
+                return False
+            self._seq += 1
+            self._db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                             (key, self._seq, flow_id, step_id, error_id, action, reason))
+            return True
 
-    def set_action(self, key, action, job=None, reason=None):
-        entry = self.entries[key]
-        entry[ACTION] = action
-        if job is not None:
-            entry[JOB] = job
-        if reason is not None:
-            entry[REASON] = reason
+    def set_action(self, keys, action, job=None, reason=None):
+        """Record what was done to ``keys`` (a key or a list of them)."""
+        keys = [keys] if isinstance(keys, str) else keys
+        self._write("UPDATE entries SET action = ?, job = COALESCE(?, job), reason = COALESCE(?, reason) WHERE key = ?",
+                    [(action, job, reason, key) for key in keys])
 
-    def set_outcome(self, key, outcome):
-        self.entries[key][OUTCOME] = outcome
+    def set_outcome(self, keys, outcome):
+        keys = [keys] if isinstance(keys, str) else keys
+        self._write("UPDATE entries SET outcome = ? WHERE key = ?", [(outcome, key) for key in keys])
 
-    def keys(self, action=None, flow_id=None, step_id=None):
-        return [
-            key for key, entry in self.entries.items()
-            if (action is None or entry[ACTION] == action)
-            and (flow_id is None or entry[FLOW] == flow_id)
-            and (step_id is None or entry[STEP] == step_id)
-        ]
+    def relabel(self, old_action, new_action, reason):
+        """Give every key with ``old_action`` another action (check mode: what would be done)."""
+        with self._lock:
+            self._db.execute("UPDATE entries SET action = ?, reason = ? WHERE action = ?", (new_action, reason, old_action))
 
-    def groups(self, action):
-        """``{(flow_id, step_id): [key, ...]}`` for keys with this action, in the order they were added."""
-        grouped = {}
-        for key, entry in self.entries.items():
-            if entry[ACTION] == action:
-                grouped.setdefault((entry[FLOW], entry[STEP]), []).append(key)
-        return grouped
+    # Reading --------------------------------------------------------------------------------------
+
+    def __len__(self):
+        return self._one("SELECT COUNT(*) FROM entries")[0]
+
+    def count(self, action=None, outcome=None):
+        if outcome is not None:
+            return self._one("SELECT COUNT(*) FROM entries WHERE outcome = ?", (outcome,))[0]
+        return self._one("SELECT COUNT(*) FROM entries WHERE action = ?", (action,))[0]
+
+    def keys(self, action=None, outcome=None):
+        column, value = ("outcome", outcome) if outcome is not None else ("action", action)
+        return [row[0] for row in self._all("SELECT key FROM entries WHERE %s = ? ORDER BY seq" % column, (value,))]
+
+    def missing(self, keys):
+        """The given keys that are not in the ledger, sorted."""
+        return sorted(key for key in set(keys) if self._one("SELECT 1 FROM entries WHERE key = ?", (key,)) is None)
 
     def error_id(self, key):
-        return self.entries[key][ERROR_ID]
+        return self._one("SELECT error_id FROM entries WHERE key = ?", (key,))[0]
+
+    def job(self, key):
+        return self._one("SELECT job FROM entries WHERE key = ?", (key,))[0]
+
+    def first_reason(self, actions):
+        row = self._one("SELECT reason FROM entries WHERE action IN (%s) ORDER BY seq LIMIT 1" % ",".join("?" * len(actions)),
+                        tuple(actions))
+        return row[0] if row else None
+
+    def groups(self, action):
+        """Yield ``((flow_id, step_id), [key, ...])`` for keys with this action, one step at a time."""
+        targets = self._all("SELECT flow, step, MIN(seq) AS first FROM entries WHERE action = ? GROUP BY flow, step ORDER BY first",
+                            (action,))
+        for flow_id, step_id, dummy in targets:
+            keys = [row[0] for row in self._all("SELECT key FROM entries WHERE action = ? AND flow = ? AND step = ? ORDER BY seq",
+                                                (action, flow_id, step_id))]
+            if keys:
+                yield (flow_id, step_id), keys
 
     def _empty_counts(self):
         counts = dict((name, 0) for name in self.actions + self.outcomes)
         counts["selected"] = 0
         return counts
 
-    def _count_into(self, counts, entry):
-        counts["selected"] += 1
-        counts[entry[ACTION]] = counts.get(entry[ACTION], 0) + 1
-        if entry[OUTCOME]:
-            counts[entry[OUTCOME]] = counts.get(entry[OUTCOME], 0) + 1
+    @staticmethod
+    def _count_into(counts, action, outcome, number):
+        counts["selected"] += number
+        counts[action] = counts.get(action, 0) + number
+        if outcome:
+            counts[outcome] = counts.get(outcome, 0) + number
 
     def counts(self):
         counts = self._empty_counts()
-        for entry in self.entries.values():
-            self._count_into(counts, entry)
+        for action, outcome, number in self._all("SELECT action, outcome, COUNT(*) FROM entries GROUP BY action, outcome"):
+            self._count_into(counts, action, outcome, number)
         return counts
 
     def per_flow(self):
         """``{flow_id: {"name", "disabled", "counts", "steps": {step_id: counts}}}`` for flows with selected keys."""
         result = {}
-        for entry in self.entries.values():
-            flow = self.flows.get(entry[FLOW], {})
-            item = result.setdefault(entry[FLOW], {
+        rows = self._all("SELECT flow, step, action, outcome, COUNT(*) FROM entries GROUP BY flow, step, action, outcome")
+        for flow_id, step_id, action, outcome, number in rows:
+            flow = self.flows.get(flow_id, {})
+            item = result.setdefault(flow_id, {
                 "name": flow.get("name"), "disabled": flow.get("disabled", False),
                 "counts": self._empty_counts(), "steps": {},
             })
-            self._count_into(item["counts"], entry)
-            self._count_into(item["steps"].setdefault(entry[STEP], self._empty_counts()), entry)
+            self._count_into(item["counts"], action, outcome, number)
+            self._count_into(item["steps"].setdefault(step_id, self._empty_counts()), action, outcome, number)
         return result
 
-    def key_records(self, key_name):
-        """Every key with its outcome, for the report file."""
-        for key, entry in self.entries.items():
-            yield {
-                key_name: key, "errorId": entry[ERROR_ID], "_flowId": entry[FLOW], "_stepId": entry[STEP],
-                "action": entry[ACTION], "outcome": entry[OUTCOME], "job": entry[JOB], "reason": entry[REASON],
-            }
+    def key_records(self, key_name, page=1000):
+        """Every key with its outcome, for the report file, read a page at a time."""
+        last = 0
+        while True:
+            rows = self._all("SELECT seq, key, error_id, flow, step, action, outcome, job, reason FROM entries "
+                             "WHERE seq > ? ORDER BY seq LIMIT ?", (last, page))
+            if not rows:
+                return
+            for seq, key, error_id, flow_id, step_id, action, outcome, job, reason in rows:
+                last = seq
+                yield {key_name: key, "errorId": error_id, "_flowId": flow_id, "_stepId": step_id,
+                       "action": action, "outcome": outcome, "job": job, "reason": reason}

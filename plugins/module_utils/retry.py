@@ -12,7 +12,6 @@ import time
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import batches
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import JOB
 
 ACTIONS = ("retried", "not_retryable", "skipped_disabled", "nothing_to_do", "already_done", "in_doubt", "failed")
 OUTCOMES = ("succeeded", "failed_again", "pending")
@@ -97,8 +96,7 @@ def submit(adapter, ledger, params, journal=None):
             if job:
                 jobs.append({"_id": job_id, "_flowId": flow_id, "_stepId": step_id, "keys": len(keys),
                              "status": job.get("status"), "done": job.get("done", False)})
-            for key in keys:
-                ledger.set_action(key, action, job=job_id, reason=reason)
+            ledger.set_action(keys, action, job=job_id, reason=reason)
             if journal:
                 journal.record(keys, action, job_id)
     return jobs
@@ -129,16 +127,24 @@ def wait_for_jobs(adapter, jobs, timeout, interval, max_concurrency, sleep=time.
 
 
 def reconcile(adapter, ledger, jobs, max_concurrency):
-    """Outcome per retried key from a fresh listing, by retryDataKey (a failed retry comes back under a new errorId)."""
+    """Outcome per retried key from a fresh listing, by retryDataKey (a failed retry comes back under a new errorId).
+
+    Works a step at a time, so only one step's keys are held per worker.
+    """
     done_jobs = set(job["_id"] for job in jobs if job["done"])
-    groups = ledger.groups("retried")
-    listings = dict(fan_out_all(lambda target: _open_error_ids(adapter, target[0], target[1]), list(groups), max_concurrency))
-    for target, keys in groups.items():
-        open_ids = listings[target]
+
+    def outcomes(group):
+        (flow_id, step_id), keys = group
+        open_ids = _open_error_ids(adapter, flow_id, step_id)
+        by_outcome = {}
         for key in keys:
-            entry_job = ledger.entries[key][JOB]
             if key in open_ids:
                 outcome = "pending" if open_ids[key] == ledger.error_id(key) else "failed_again"
             else:
-                outcome = "succeeded" if entry_job in done_jobs else "pending"
-            ledger.set_outcome(key, outcome)
+                outcome = "succeeded" if ledger.job(key) in done_jobs else "pending"
+            by_outcome.setdefault(outcome, []).append(key)
+        return by_outcome
+
+    for dummy, by_outcome in fan_out_all(outcomes, ledger.groups("retried"), max_concurrency):
+        for outcome, keys in by_outcome.items():
+            ledger.set_outcome(keys, outcome)

@@ -108,7 +108,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
     BULK_SPEC, batches, finish, guard_max_errors, new_run_id, validate_bulk)
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, REASON, Ledger, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
@@ -168,7 +168,7 @@ def run(module, adapter):
     run_id = new_run_id(params)
     started = utc_now()
     flows = select_flows(adapter, selection, params["max_concurrency"], [])
-    ledger = Ledger(flows, ACTIONS)
+    ledger = Ledger(flows, ACTIONS, directory=getattr(module, "tmpdir", None))
 
     backup = None
     if params["backup"] and not module.check_mode:
@@ -181,14 +181,14 @@ def run(module, adapter):
         for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"], enrich=enrich):
             if ledger.add(error["_flowId"], error["_stepId"], error["errorId"], error["errorId"], TO_RESOLVE) and backup:
                 backup.write(error)
-        guard_max_errors(params, len(ledger.entries), "resolved")
+        guard_max_errors(params, len(ledger), "resolved")
     except Exception:
         if backup:
             backup.abort()
         raise
 
     result = dict(changed=False, run_id=run_id, jobs=[],
-                  not_open_error_ids=sorted(selection.error_ids.difference(ledger.entries)))
+                  not_open_error_ids=ledger.missing(selection.error_ids))
     header = dict(run_id=run_id, started=started, check_mode=module.check_mode)
     if backup and backup.count:
         # The backup is complete and in place before the first write request.
@@ -197,19 +197,17 @@ def run(module, adapter):
     elif backup:
         backup.abort()  # nothing selected: no empty backup file
     if module.check_mode:
-        for key in ledger.keys(TO_RESOLVE):
-            ledger.set_action(key, "resolved", reason="check mode: would be resolved")
+        ledger.relabel(TO_RESOLVE, "resolved", "check mode: would be resolved")
     else:
         work = batches(ledger.groups(TO_RESOLVE), params["batch_size"])
         for batch, outcome, _error in fan_out(_resolve_batch(adapter), work, params["max_concurrency"]):
-            for error_id in batch[2]:
-                ledger.set_action(error_id, outcome[0], reason=outcome[1])
-    result["changed"] = bool(ledger.keys("resolved"))
+            ledger.set_action(batch[2], outcome[0], reason=outcome[1])
+    result["changed"] = ledger.count("resolved") > 0
     finish(module, "flow_errors_resolve", ledger, result, "errorId", header, "resolved")
 
     failed = result["counts"]["failed"]
     if failed:
-        first = next(e[REASON] for e in ledger.entries.values() if e[ACTION] == "failed")
+        first = ledger.first_reason(("failed",))
         raise fail_with_result("resolved %d of %d selected errors; %d could not be resolved: %s"
                                % (result["counts"]["resolved"], result["counts"]["selected"], failed, first), result)
     return result

@@ -126,7 +126,7 @@ report_file:
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
     BULK_SPEC, finish, guard_max_errors, new_run_id, validate_bulk)
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import ACTION, OUTCOME, REASON, Ledger, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.records import Journal, done_keys
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
     ACTIONS, NO_KEY, OUTCOMES, SUBMITTING, TO_RETRY, reconcile, submit, wait_for_jobs)
@@ -179,8 +179,7 @@ def _wait_and_reconcile(module, adapter, ledger, jobs):
         reconcile(adapter, ledger, jobs, params["max_concurrency"])
     except FlowOpsError as exc:
         module.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
-        for key in ledger.keys("retried"):
-            ledger.set_outcome(key, "pending")
+        ledger.set_outcome(ledger.keys("retried"), "pending")
 
 
 def run(module, adapter):
@@ -192,27 +191,26 @@ def run(module, adapter):
     started = utc_now()
     flows = select_flows(adapter, selection, params["max_concurrency"], [])
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
-    ledger = Ledger(flows, ACTIONS, OUTCOMES)
+    ledger = Ledger(flows, ACTIONS, OUTCOMES, directory=getattr(module, "tmpdir", None))
     for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"]):
         _account(ledger, error, params, disabled, already)
-    guard_max_errors(params, len(ledger.entries), "retried")
+    guard_max_errors(params, len(ledger), "retried")
 
     result = dict(changed=False, run_id=run_id, jobs=[], failed_again_keys=[])
     header = dict(run_id=run_id, started=started, check_mode=module.check_mode, strategy=params["strategy"])
     if module.check_mode:
-        for key in ledger.keys(TO_RETRY):
-            ledger.set_action(key, "retried", reason="check mode: would be retried")
-        result["changed"] = bool(ledger.keys("retried"))
+        ledger.relabel(TO_RETRY, "retried", "check mode: would be retried")
+        result["changed"] = ledger.count("retried") > 0
         return finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
 
     journal = Journal(params["report_file"], run_id) if params["report_file"] else None
     try:
         result["jobs"] = submit(adapter, ledger, params, journal)
-        retried = ledger.keys("retried")
-        result["changed"] = bool(retried)
+        retried = ledger.count("retried")
+        result["changed"] = retried > 0
         if params["wait"] and retried:
             _wait_and_reconcile(module, adapter, ledger, result["jobs"])
-        result["failed_again_keys"] = [k for k, e in ledger.entries.items() if e[OUTCOME] == "failed_again"]
+        result["failed_again_keys"] = ledger.keys(outcome="failed_again")
         finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
     finally:
         if journal:
@@ -221,7 +219,7 @@ def run(module, adapter):
     counts = result["counts"]
     unfinished = counts["failed"] + counts["in_doubt"]
     if unfinished:
-        first = next(e[REASON] for e in ledger.entries.values() if e[ACTION] in ("failed", "in_doubt"))
+        first = ledger.first_reason(("failed", "in_doubt"))
         raise fail_with_result("retried %d of %d selected keys; %d keys remain not retried (%d failed, %d in doubt): %s"
                                % (counts["retried"], counts["selected"], unfinished, counts["failed"], counts["in_doubt"],
                                   first), result)
