@@ -10,7 +10,7 @@ from .activepieces_state import (
     BULK_FILTERS, STATUSES, STRATEGIES, ActivepiecesState, ap_error, default_scenario, generate, parse_spec)
 from .app import EmulatorApp, Reply, parse_iso
 from .scenario import load as load_scenario, save as save_scenario
-from .server import EmulatorHandle, EmulatorServer
+from .server import EmulatorHandle, start_emulator
 
 DEFAULT_LIMIT = 10  # the server's default page size when `limit` is not given
 
@@ -157,18 +157,6 @@ class ActivepiecesApp(EmulatorApp):
 class ActivepiecesHandle(EmulatorHandle):
     """``EmulatorHandle`` plus the state, token, project id, retry counts and the loaded scenario."""
 
-    def __init__(self, app, server, scenario):
-        super().__init__(app, server)
-        self.scenario = scenario
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def token(self):
-        return self.app.state.token
-
     @property
     def project_id(self):
         return self.app.state.project_id
@@ -177,17 +165,10 @@ class ActivepiecesHandle(EmulatorHandle):
     def retry_counts(self):
         return self.app.state.retry_counts
 
-    def load(self, scenario):
-        self.scenario = scenario
-        return super().load(scenario)
-
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start an Activepieces emulator in a thread; returns a started ``ActivepiecesHandle`` (call ``.stop()``)."""
-    scenario = default_scenario() if scenario is None else scenario
-    app = ActivepiecesApp(scenario, **switches)
-    server = EmulatorServer(app, host, port).start()
-    return ActivepiecesHandle(app, server, scenario)
+    return start_emulator(ActivepiecesApp, ActivepiecesHandle, default_scenario() if scenario is None else scenario, host, port, **switches)
 
 
 # Command line (python -m emulator activepieces ...).

@@ -6,26 +6,13 @@ Teardown fails the test when the emulator crashed in a handler.
 import pytest
 
 from . import activepieces
+from .pytest_plugin import managed_emulators
 
 
 @pytest.fixture
 def activepieces_emulator_factory():
     """``make(scenario=None, **switches)`` -> a started ``ActivepiecesHandle``; every one is stopped and checked at teardown."""
-    handles = []
-
-    def make(scenario=None, **switches):
-        handle = activepieces.start(scenario, **switches)
-        handles.append(handle)
-        return handle
-
-    yield make
-    problems = []
-    for handle in handles:
-        problems.extend(handle.problems())
-        handle.stop()
-    if problems:
-        pytest.fail("the Activepieces emulator recorded %d problem(s):\n%s" % (len(problems), "\n".join(problems[:50])),
-                    pytrace=False)
+    yield from managed_emulators(activepieces.start, "Activepieces")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from .app import API_PREFIX, ApiError, EmulatorApp, Reply
 from .celigo_state import MAX_RETRY_KEYS, CeligoState
 from .scenario import default_scenario
-from .server import EmulatorHandle, EmulatorServer
+from .server import EmulatorHandle, start_emulator
 
 OPENAPI_PATH = os.environ.get("FLOWOPS_CELIGO_OPENAPI") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "celigo-flows-openapi.json")
@@ -183,30 +183,11 @@ class CeligoApp(EmulatorApp):
 class CeligoHandle(EmulatorHandle):
     """``EmulatorHandle`` plus the Celigo state, token, retry counts and the loaded scenario."""
 
-    def __init__(self, app, server, scenario):
-        super().__init__(app, server)
-        self.scenario = scenario
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def token(self):
-        return self.app.state.token
-
     @property
     def retry_counts(self):
         return self.app.state.retry_counts
 
-    def load(self, scenario):
-        self.scenario = scenario
-        return super().load(scenario)
-
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start a Celigo emulator in a thread; returns a started ``CeligoHandle`` (call ``.stop()``)."""
-    scenario = default_scenario() if scenario is None else scenario
-    app = CeligoApp(scenario, **switches)
-    server = EmulatorServer(app, host, port).start()
-    return CeligoHandle(app, server, scenario)
+    return start_emulator(CeligoApp, CeligoHandle, default_scenario() if scenario is None else scenario, host, port, **switches)

@@ -14,7 +14,7 @@ import json
 from . import scenario as scenarios
 from .app import EmulatorApp, Reply, parse_iso
 from .cloudflare_state import ACTIONS, STATUSES, CfError, CloudflareState, default_scenario, envelope, generate, parse_spec
-from .server import EmulatorHandle, EmulatorServer
+from .server import EmulatorHandle, start_emulator
 
 PREFIXES = ("/client/v4", "")
 DEFAULT_PER_PAGE = 20  # assumed: the docs give only the maximum
@@ -199,18 +199,6 @@ class CloudflareApp(EmulatorApp):
 class CloudflareHandle(EmulatorHandle):
     """``EmulatorHandle`` plus the state, token, account id, restart and terminate counts and the scenario."""
 
-    def __init__(self, app, server, scenario):
-        super().__init__(app, server)
-        self.scenario = scenario
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def token(self):
-        return self.app.state.token
-
     @property
     def account_id(self):
         return self.app.state.account_id
@@ -223,17 +211,10 @@ class CloudflareHandle(EmulatorHandle):
     def terminate_counts(self):
         return self.app.state.terminate_counts
 
-    def load(self, scenario):
-        self.scenario = scenario
-        return super().load(scenario)
-
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start a Cloudflare emulator in a thread; returns a started ``CloudflareHandle`` (call ``.stop()``)."""
-    scenario = default_scenario() if scenario is None else scenario
-    app = CloudflareApp(scenario, **switches)
-    server = EmulatorServer(app, host, port).start()
-    return CloudflareHandle(app, server, scenario)
+    return start_emulator(CloudflareApp, CloudflareHandle, default_scenario() if scenario is None else scenario, host, port, **switches)
 
 
 # Command line: python -m emulator cloudflare ...

@@ -6,26 +6,13 @@ Teardown fails the test when the emulator crashed in a handler (``handle.problem
 import pytest
 
 from . import cloudflare
+from .pytest_plugin import managed_emulators
 
 
 @pytest.fixture
 def cloudflare_emulator_factory():
     """``make(scenario=None, **switches)`` -> a started ``CloudflareHandle``; every one is stopped and checked at teardown."""
-    handles = []
-
-    def make(scenario=None, **switches):
-        handle = cloudflare.start(scenario, **switches)
-        handles.append(handle)
-        return handle
-
-    yield make
-    problems = []
-    for handle in handles:
-        problems.extend(handle.problems())
-        handle.stop()
-    if problems:
-        pytest.fail("the Cloudflare emulator recorded %d problem(s):\n%s" % (len(problems), "\n".join(problems[:50])),
-                    pytrace=False)
+    yield from managed_emulators(cloudflare.start, "Cloudflare")
 
 
 @pytest.fixture

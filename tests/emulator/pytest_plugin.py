@@ -10,14 +10,15 @@ import pytest
 from . import celigo
 
 
-@pytest.fixture
-def celigo_emulator_factory():
-    """``make(scenario=None, **switches)`` -> a started ``CeligoHandle``; every one is stopped and checked at teardown."""
+def managed_emulators(start, label, **defaults):
+    """Generator body of an emulator factory fixture: yields ``make(scenario=None, **switches)``; at teardown
+    stops every emulator it made and fails the test on any recorded violation or handler crash."""
     handles = []
 
     def make(scenario=None, **switches):
-        switches.setdefault("strict", True)
-        handle = celigo.start(scenario, **switches)
+        for name, value in defaults.items():
+            switches.setdefault(name, value)
+        handle = start(scenario, **switches)
         handles.append(handle)
         return handle
 
@@ -27,8 +28,14 @@ def celigo_emulator_factory():
         problems.extend(handle.problems())
         handle.stop()
     if problems:
-        pytest.fail("the Celigo emulator recorded %d problem(s):\n%s" % (len(problems), "\n".join(problems[:50])),
+        pytest.fail("the %s emulator recorded %d problem(s):\n%s" % (label, len(problems), "\n".join(problems[:50])),
                     pytrace=False)
+
+
+@pytest.fixture
+def celigo_emulator_factory():
+    """``make(scenario=None, **switches)`` -> a started ``CeligoHandle``; every one is stopped and checked at teardown."""
+    yield from managed_emulators(celigo.start, "Celigo", strict=True)
 
 
 @pytest.fixture

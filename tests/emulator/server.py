@@ -172,9 +172,18 @@ class EmulatorServer:
 class EmulatorHandle:
     """What tests hold: the URL, the app and its switches, the request log and the recorded violations."""
 
-    def __init__(self, app, server):
+    def __init__(self, app, server, scenario=None):
         self.app = app
         self.server = server
+        self.scenario = scenario
+
+    @property
+    def state(self):
+        return self.app.state
+
+    @property
+    def token(self):
+        return self.app.state.token
 
     @property
     def url(self):
@@ -185,6 +194,7 @@ class EmulatorHandle:
         return self
 
     def load(self, scenario):
+        self.scenario = scenario
         self.app.load(scenario)
         return self
 
@@ -215,3 +225,10 @@ class EmulatorHandle:
 
     def stop(self):
         self.server.stop()
+
+
+def start_emulator(app_class, handle_class, scenario, host="127.0.0.1", port=0, **switches):
+    """Start ``app_class(scenario, **switches)`` in a thread; returns a started ``handle_class`` (call ``.stop()``)."""
+    app = app_class(scenario, **switches)
+    server = EmulatorServer(app, host, port).start()
+    return handle_class(app, server, scenario)

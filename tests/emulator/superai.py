@@ -13,7 +13,7 @@ import uuid
 
 from . import scenario as scenario_files
 from .app import API_PREFIX, Abort, EmulatorApp, Reply
-from .server import EmulatorHandle, EmulatorServer
+from .server import EmulatorHandle, start_emulator
 from .superai_state import STATUSES, StateError, SuperAIState, default_scenario, generate, parse_spec
 
 SORT_FIELDS = ("created_at", "updated_at")
@@ -156,18 +156,6 @@ class SuperAIApp(EmulatorApp):
 class SuperAIHandle(EmulatorHandle):
     """``EmulatorHandle`` plus the SuperAI state, credentials, the calls it received and the loaded scenario."""
 
-    def __init__(self, app, server, scenario):
-        super().__init__(app, server)
-        self.scenario = scenario
-
-    @property
-    def state(self):
-        return self.app.state
-
-    @property
-    def token(self):
-        return self.app.state.token
-
     @property
     def execute_calls(self):
         """``{execution_id: [only_stale, ...]}`` of every accepted re-execute."""
@@ -182,17 +170,10 @@ class SuperAIHandle(EmulatorHandle):
     def statuses(self, flow_id=None):
         return self.app.state.statuses(flow_id)
 
-    def load(self, scenario):
-        self.scenario = scenario
-        return super().load(scenario)
-
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start a SuperAI emulator in a thread; returns a started ``SuperAIHandle`` (call ``.stop()``)."""
-    scenario = default_scenario() if scenario is None else scenario
-    app = SuperAIApp(scenario, **switches)
-    server = EmulatorServer(app, host, port).start()
-    return SuperAIHandle(app, server, scenario)
+    return start_emulator(SuperAIApp, SuperAIHandle, default_scenario() if scenario is None else scenario, host, port, **switches)
 
 
 # Command line (registered in __main__.py).

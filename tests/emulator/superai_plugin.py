@@ -7,26 +7,13 @@ SuperAI traffic against; the handlers answer invalid requests with 422 themselve
 import pytest
 
 from . import superai
+from .pytest_plugin import managed_emulators
 
 
 @pytest.fixture
 def superai_emulator_factory():
     """``make(scenario=None, **switches)`` -> a started ``SuperAIHandle``; every one is stopped and checked at teardown."""
-    handles = []
-
-    def make(scenario=None, **switches):
-        handle = superai.start(scenario, **switches)
-        handles.append(handle)
-        return handle
-
-    yield make
-    problems = []
-    for handle in handles:
-        problems.extend(handle.problems())
-        handle.stop()
-    if problems:
-        pytest.fail("the SuperAI emulator recorded %d problem(s):\n%s" % (len(problems), "\n".join(problems[:50])),
-                    pytrace=False)
+    yield from managed_emulators(superai.start, "SuperAI")
 
 
 @pytest.fixture
