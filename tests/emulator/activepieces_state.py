@@ -18,6 +18,7 @@ import time
 from datetime import timedelta
 
 from .app import Abort, Reply, iso, now_iso, parse_iso
+from .scenario import generator_spec
 
 DEFAULT_TOKEN = "emulator-token"
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "PAUSED", "QUOTA_EXCEEDED", "INTERNAL_ERROR", "TIMEOUT", "STOPPED")
@@ -352,22 +353,7 @@ def generate(*, flows=4, disabled=1, failed_runs=6, succeeded_runs=2,  # pylint:
 
 def parse_spec(text):
     """``"flows=4,failed_runs=6,seed=1"`` -> generate() keyword arguments (``kinds=timeout:2/value``)."""
-    kwargs = {}
-    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
-        name, sep, value = part.partition("=")
-        name = name.strip()
-        if not sep or name not in ("flows", "disabled", "failed_runs", "succeeded_runs", "fail_again_share", "kinds",
-                                   "seed", "start", "window_seconds"):
-            raise ValueError("bad generator setting %r" % part)
-        if name == "kinds":
-            kwargs[name] = {key: float(weight or 1) for key, dummy, weight in (item.partition(":") for item in value.split("/") if item)}
-        elif name in ("fail_again_share", "window_seconds"):
-            kwargs[name] = float(value)
-        elif name == "start":
-            kwargs[name] = value
-        else:
-            kwargs[name] = int(value)
-    return kwargs
+    return generator_spec(text, generate, weights=("kinds",))
 
 
 def default_scenario():

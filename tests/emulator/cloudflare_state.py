@@ -6,7 +6,6 @@ A scenario is a JSON-serialisable dict: token, account_id, workflows (name, scri
 """
 
 import copy
-import inspect
 import random
 import threading
 import time
@@ -14,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 from .app import Abort, Reply, iso, now_iso, parse_iso
+from .scenario import generator_spec
 
 DEFAULT_TOKEN = "cloudflare-emulator-token"
 DEFAULT_ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -349,19 +349,7 @@ def generate(workflows=2, instances=20, errored_share=0.5, classifications=None,
 
 def parse_spec(text):
     """``"workflows=2,instances=40,seed=1"`` -> generate() keywords (classifications as ``intermittent:4/value``)."""
-    known = {name: parameter.default for name, parameter in inspect.signature(generate).parameters.items()}
-    kwargs = {}
-    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
-        name, sep, value = (item.strip() for item in part.partition("="))
-        if not sep or name not in known:
-            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(known))))
-        if name == "classifications":
-            kwargs[name] = {key: float(weight or 1) for key, dummy, weight in (item.partition(":") for item in value.split("/") if item)}
-        elif isinstance(known[name], (int, float)):
-            kwargs[name] = type(known[name])(value)
-        else:
-            kwargs[name] = value
-    return kwargs
+    return generator_spec(text, generate)
 
 
 def default_scenario():

@@ -130,27 +130,38 @@ def _iter_errors(plan, targets, errors_per_step):
                 yield error
 
 
-def parse_spec(text):
-    """``"instances=40,steps=2,errors=30"`` -> generate() keyword arguments (aliases: errors, abstract, plain,
-    disabled, retryable, fail_again; classifications as ``intermittent:4/value:1`` or ``intermittent/value``)."""
-    defaults = inspect.signature(generate).parameters
+def generator_spec(text, generate_function, aliases=None, weights=("classifications",), hidden=("lazy",)):
+    """``"name=value,..."`` -> keyword arguments for ``generate_function``, typed by its defaults.
+
+    ``weights`` options take ``a:3/b`` (name -> weight, weight 1 when left out); ``aliases`` maps short names.
+    """
+    defaults = dict((name, parameter.default) for name, parameter in inspect.signature(generate_function).parameters.items()
+                    if name not in hidden)
+    aliases = aliases or {}
     kwargs = {}
     for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
-        name, sep, value = part.partition("=")
-        name = SPEC_ALIASES.get(name.strip(), name.strip())
-        if not sep or name not in defaults or name == "lazy":
-            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(set(defaults) - {"lazy"}))))
-        default = defaults[name].default
-        if name == "classifications":
-            pairs = [item.partition(":") for item in value.split("/") if item]
-            kwargs[name] = {key: float(weight) if weight else 1.0 for key, dummy, weight in pairs}
+        name, sep, value = (item.strip() for item in part.partition("="))
+        name = aliases.get(name, name)
+        if not sep or name not in defaults:
+            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(defaults))))
+        default = defaults[name]
+        if name in weights:
+            kwargs[name] = {key: float(weight) if weight else 1.0 for key, dummy, weight in (item.partition(":") for item in value.split("/") if item)}
         elif isinstance(default, bool):
             kwargs[name] = value.lower() in ("1", "true", "yes")
+        elif isinstance(default, int) and "." not in value:
+            kwargs[name] = int(value)
         elif isinstance(default, (int, float)):
-            kwargs[name] = type(default)(value)
+            kwargs[name] = float(value)
         else:
             kwargs[name] = value
     return kwargs
+
+
+def parse_spec(text):
+    """``"instances=40,steps=2,errors=30"`` -> generate() keyword arguments (aliases: errors, abstract, plain,
+    disabled, retryable, fail_again; classifications as ``intermittent:4/value:1`` or ``intermittent/value``)."""
+    return generator_spec(text, generate, SPEC_ALIASES)
 
 
 def default_scenario():

@@ -8,12 +8,12 @@ Executions loaded as queued/running stay so (a long-running workflow); re-execut
 """
 
 import copy
-import inspect
 import random
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from .scenario import generator_spec
 
 DEFAULT_TOKEN = "superai-emulator-token"
 DEFAULT_API_KEY = "saf_emulator_key"
@@ -243,14 +243,7 @@ def generate(flows=3, executions=12, failed_share=0.4, stale_share=0.1, cancelle
 
 def parse_spec(text):
     """``"flows=3,executions=12,seed=1"`` -> generate() keyword arguments."""
-    defaults = {name: param.default for name, param in inspect.signature(generate).parameters.items()}
-    kwargs = {}
-    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
-        name, sep, value = (item.strip() for item in part.partition("="))
-        if not sep or name not in defaults:
-            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(defaults))))
-        kwargs[name] = type(defaults[name])(value)
-    return kwargs
+    return generator_spec(text, generate)
 
 
 def default_scenario():

@@ -15,20 +15,9 @@ from urllib.parse import quote
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from playbook_env import BIN, ROOT, Outcome, playbook_env  # pylint: disable=unused-import  # ROOT is re-exported
+
 MODULES = ("flow_instance_info", "flow_errors_info", "flow_errors_retry", "flow_errors_resolve", "flow_connection_replace")
-PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "NETRC")
-
-
-def collections_dir():
-    """``.build/collections`` holding ``ansible_collections/flowops/ipaas`` -> this checkout."""
-    base = ROOT / ".build" / "collections"
-    link = base / "ansible_collections" / "flowops" / "ipaas"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
 
 
 def token_forms(token):
@@ -46,23 +35,6 @@ def task(module, register=None, ignore_errors=False, **args):
     return item
 
 
-class Outcome:
-    """What one ansible-playbook run left: return code, output and the registered results."""
-
-    def __init__(self, rc, stdout, stderr, results):
-        self.rc = rc
-        self.stdout = stdout
-        self.stderr = stderr
-        self.results = results
-
-    def __getitem__(self, name):
-        return self.results[name]
-
-    @property
-    def output(self):
-        return self.stdout + self.stderr
-
-
 class Playbook:
     """Writes a one-play playbook from task dicts and runs it with ansible-playbook against ``api_url``."""
 
@@ -74,27 +46,7 @@ class Playbook:
 
     def env(self, token=None, extra=None):
         """The environment of a run: ``extra`` values override, ``None`` removes a variable."""
-        env = {key: value for key, value in os.environ.items() if key not in PROXY_VARIABLES}
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_dir()),
-            "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-            "NO_PROXY": "127.0.0.1,127.0.0.2,localhost",
-            "no_proxy": "127.0.0.1,127.0.0.2,localhost",
-            "FLOWOPS_API_URL": self.api_url,
-            "FLOWOPS_API_TOKEN": self.token if token is None else token,
-        })
-        env.pop("FLOWOPS_PLATFORM", None)
-        for key, value in (extra or {}).items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
+        return playbook_env(self.workdir, self.api_url, self.token if token is None else token, extra)
 
     def _write(self, tasks):
         """(command, results path) for a playbook running ``tasks`` and saving every registered result."""

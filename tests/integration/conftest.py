@@ -1,7 +1,6 @@
 """Integration harness: real ``ansible-playbook`` runs against the emulator over HTTP."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,33 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def collections_dir():
-    """A collections dir where ``ansible_collections/flowops/ipaas`` is this checkout."""
-    base = ROOT / ".build" / "collections"
-    link = base / "ansible_collections" / "flowops" / "ipaas"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    return base
-
-
-class PlaybookResult:
-    def __init__(self, proc, results):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.results = results
-
-    def __getitem__(self, name):
-        return self.results[name]
-
-    @property
-    def output(self):
-        return self.stdout + self.stderr
+from playbook_env import BIN, ROOT, Outcome, collections_dir, playbook_env
 
 
 class PlaybookRunner:
@@ -46,20 +19,7 @@ class PlaybookRunner:
         self.workdir = Path(workdir)
 
     def env(self, token=None, extra=None):
-        env = dict(os.environ)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_dir()),
-            "ANSIBLE_HOME": str(self.workdir / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "FLOWOPS_API_URL": self.emulator.url,
-            "FLOWOPS_API_TOKEN": self.emulator.token if token is None else token,
-        })
-        env.pop("FLOWOPS_PLATFORM", None)
-        env.update(extra or {})
-        return env
+        return playbook_env(self.workdir, self.emulator.url, self.emulator.token if token is None else token, extra)
 
     def run_playbook(self, name, extra_vars, check=False, env=None, timeout=300):
         """Run one of the collection's playbooks (``playbooks/<name>``) with extra vars."""
@@ -70,7 +30,7 @@ class PlaybookRunner:
             cmd.append("--check")
         proc = subprocess.run(cmd, env=self.env(extra=env), capture_output=True, text=True, timeout=timeout,
                               cwd=str(self.workdir), check=False)
-        return PlaybookResult(proc, {})
+        return Outcome(proc.returncode, proc.stdout, proc.stderr, {})
 
     def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300):
         results_file = self.workdir / ("results-%d.json" % len(list(self.workdir.glob("results-*.json"))))
@@ -107,7 +67,7 @@ class PlaybookRunner:
         proc = subprocess.run(cmd, env=self.env(token, env), capture_output=True, text=True, timeout=timeout,
                               cwd=str(self.workdir), check=False)
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
-        return PlaybookResult(proc, results)
+        return Outcome(proc.returncode, proc.stdout, proc.stderr, results)
 
 
 @pytest.fixture
