@@ -7,7 +7,7 @@ emulator process and this file see the same flows, errors and keys for the same 
 import math
 from collections import Counter
 
-from emulator import scenario as generator
+from emulator.celigo import scenario as generator
 
 # The emulator's defaults, which the benchmark keeps (see `python -m emulator celigo --help`).
 EMULATOR_PAGE_SIZE = 100

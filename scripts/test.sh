@@ -23,7 +23,8 @@ run_pytest() {
         echo "no test directory found (looked for: $*)"
         return 1
     fi
-    (cd "$ROOT" && python -m pytest -ra "${dirs[@]}") || rc=$?
+    # -n auto: one worker per core (tests are mostly ansible-playbook runs, CPU-bound); each worker has its own emulators.
+    (cd "$ROOT" && python -m pytest -ra -n auto "${dirs[@]}") || rc=$?
     if ((rc == 5)); then
         echo "pytest collected no tests in ${dirs[*]}: a test stage that runs no test fails"
     fi
@@ -75,6 +76,17 @@ EOF
     cp "$HERE/ansible_test_get_pip.py" "$home/.ansible/test/cache/get_pip_${version//./_}.py"
 }
 
+# ansible-test keeps its sanity venvs under its HOME. Creating them (ten venvs, pip installs) costs about a minute,
+# so they are kept between runs in the user's cache, one set per ansible-core version and Python build; a cold
+# cache is filled on the first run. FLOWOPS_TEST_CACHE moves it; deleting the folder rebuilds it.
+ansible_test_home() {
+    local key
+    key="$(python -c 'import hashlib, sys, ansible
+print("ansible-core-%s-py%d.%d.%d-%s" % ((ansible.__version__,) + sys.version_info[:3]
+      + (hashlib.sha256(sys.base_prefix.encode()).hexdigest()[:8],)))')" || return 1
+    echo "${FLOWOPS_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flowops-ipaas}/ansible-test/$key"
+}
+
 # HOME: ansible-test keeps its venvs and pip cache under ~; PYTHONPATH would shadow the copy.
 ansible_test_sanity() {
     local dest="$1" home="$2" pyver="$3"
@@ -88,17 +100,19 @@ stage_sanity() {
     read -r namespace name < <(python -c 'import sys, yaml; g = yaml.safe_load(open(sys.argv[1])); print(g["namespace"], g["name"])' \
         "$ROOT/galaxy.yml") || { echo "cannot read namespace and name from galaxy.yml"; return 1; }
     dest="$BUILD/sanity/ansible_collections/$namespace/$name"
-    home="$BUILD/ansible-test-home"
+    home="$(ansible_test_home)" || { echo "cannot name the ansible-test cache folder"; return 1; }
     pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     log="$BUILD/sanity/ansible-test.log"
 
     copy_collection "$dest" || return 1
+    mkdir -p "$home"
     seed_get_pip "$home" || { echo "could not find the pip version ansible-test wants"; return 1; }
     echo "collection copy: $dest (HOME for ansible-test: $home)"
     echo "compile and import run on Python $pyver only (the project venv); other Python versions are not checked here"
 
-    # Create the sanity venvs first, so pip's output goes to the log rather than the console.
-    if ! ansible_test_sanity "$dest" "$home" "$pyver" --prime-venvs >"$log" 2>&1; then
+    # Create the sanity venvs first, so pip's output goes to the log rather than the console; the lock keeps two
+    # runs sharing the cache from building the same venv at once.
+    if ! (flock 9 && ansible_test_sanity "$dest" "$home" "$pyver" --prime-venvs) 9>"$home/.lock" >"$log" 2>&1; then
         echo "ansible-test could not prepare its sanity venvs; last lines of $log:"
         tail -n 30 "$log"
         return 1
@@ -138,24 +152,31 @@ SUMMARY=()
 PASSED=0
 FAILED=0
 
+# Runs one stage with its output; leaves "exit-code seconds" in $RESULTS/<stage>.
 run_stage() {
     local stage="$1" start rc=0
     echo
     echo "==== $stage: ${TITLES[$stage]}"
     start=$SECONDS
     "stage_$stage" || rc=$?
+    echo "==== $stage: $([[ $rc == 0 ]] && echo passed || echo FAILED)"
+    echo "$rc $((SECONDS - start))" >"$RESULTS/$stage"
+}
+
+record() {
+    local stage="$1" rc=1 seconds=0
+    [[ -f "$RESULTS/$stage" ]] && read -r rc seconds <"$RESULTS/$stage"
     if ((rc == 0)); then
         PASSED=$((PASSED + 1))
-        SUMMARY+=("$(printf 'PASS  %-10s %4ds  %s' "$stage" $((SECONDS - start)) "${TITLES[$stage]}")")
+        SUMMARY+=("$(printf 'PASS  %-10s %4ds  %s' "$stage" "$seconds" "${TITLES[$stage]}")")
     else
         FAILED=$((FAILED + 1))
-        SUMMARY+=("$(printf 'FAIL  %-10s %4ds  %s (exit %d)' "$stage" $((SECONDS - start)) "${TITLES[$stage]}" "$rc")")
+        SUMMARY+=("$(printf 'FAIL  %-10s %4ds  %s (exit %d)' "$stage" "$seconds" "${TITLES[$stage]}" "$rc")")
     fi
-    echo "==== $stage: $([[ $rc == 0 ]] && echo passed || echo FAILED)"
 }
 
 main() {
-    local stages=("$@") stage
+    local stages=("$@") stage side=() pids=()
     ((${#stages[@]})) || stages=(pytest sanity lint changelog)
     for stage in "${stages[@]}"; do
         [[ "$stage" =~ ^(pytest|unit|integration|faults|sanity|lint|changelog)$ ]] || usage
@@ -168,9 +189,33 @@ main() {
     fi
     # shellcheck source=scripts/env.sh
     source "$HERE/env.sh"
+    RESULTS="$BUILD/stages"
+    rm -rf "$RESULTS"
+    mkdir -p "$RESULTS"
 
+    # Next to a pytest stage, the static stages run at the same time (their output is shown when they end): the
+    # playbook runs leave CPU idle while they wait on each other and on the emulators. FLOWOPS_TEST_SERIAL=1 runs
+    # every stage one after the other.
+    if [[ -z "${FLOWOPS_TEST_SERIAL:-}" && " ${stages[*]} " =~ \ (pytest|unit|integration|faults)\  ]]; then
+        for stage in "${stages[@]}"; do
+            if [[ "$stage" =~ ^(sanity|lint|changelog)$ ]]; then
+                side+=("$stage")
+                run_stage "$stage" >"$RESULTS/$stage.log" 2>&1 &
+                pids+=($!)
+            fi
+        done
+    fi
     for stage in "${stages[@]}"; do
-        run_stage "$stage"
+        [[ " ${side[*]} " == *" $stage "* ]] || run_stage "$stage"
+    done
+    if ((${#pids[@]})); then
+        wait "${pids[@]}" || true
+        for stage in "${side[@]}"; do
+            cat "$RESULTS/$stage.log"
+        done
+    fi
+    for stage in "${stages[@]}"; do
+        record "$stage"
     done
 
     echo

@@ -7,4 +7,4 @@ TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
-pytest_plugins = ["emulator.pytest_plugin", "emulator.activepieces_plugin", "emulator.superai_plugin", "emulator.cloudflare_plugin"]
+pytest_plugins = ["emulator.celigo.plugin", "emulator.activepieces.plugin", "emulator.superai.plugin", "emulator.cloudflare.plugin"]

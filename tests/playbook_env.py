@@ -1,11 +1,18 @@
-"""What every test that runs real ansible-playbook shares: the collections dir, a hermetic environment, the outcome."""
+"""What every test that runs real ansible-playbook shares: the collections dir, a hermetic environment, one
+playbook runner (foreground or killable) and the outcome."""
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The callback that saves registered results (instead of a copy task costing two module runs per playbook).
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "NETRC")
 
 
@@ -32,6 +39,8 @@ def playbook_env(workdir, api_url, token, extra=None):
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+        "ANSIBLE_CALLBACKS_ENABLED": os.environ.get("FLOWOPS_TEST_CALLBACKS", "flowops_results"),
         "NO_PROXY": "127.0.0.1,127.0.0.2,localhost",
         "no_proxy": "127.0.0.1,127.0.0.2,localhost",
         "FLOWOPS_API_URL": api_url,
@@ -61,3 +70,85 @@ class Outcome:
     @property
     def output(self):
         return self.stdout + self.stderr
+
+
+class Playbook:
+    """Writes one-play playbooks from task dicts and runs them with ansible-playbook against ``api_url``.
+
+    Every registered result comes back in the ``Outcome`` (saved by tests/callback_plugins/flowops_results.py);
+    a name whose task did not run is None.
+    """
+
+    def __init__(self, workdir, api_url, token):
+        self.workdir = Path(workdir)
+        self.api_url = api_url
+        self.token = token
+        self.runs = 0
+
+    def env(self, token=None, extra=None):
+        """The environment of a run: ``extra`` values override, ``None`` removes a variable."""
+        return playbook_env(self.workdir, self.api_url, self.token if token is None else token, extra)
+
+    def _next(self):
+        self.runs += 1
+        return self.workdir / ("results-%d.json" % self.runs)
+
+    def _command(self, playbook):
+        inventory = self.workdir / "inventory"
+        inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        return [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+
+    def _write(self, tasks, name):
+        """(command, results path, register names) for a playbook running ``tasks``."""
+        results = self._next()
+        block, names = [], []
+        for index, item in enumerate(tasks):
+            item = dict(item)
+            item.setdefault("register", "r%d" % index)
+            names.append(item["register"])
+            block.append(item)
+        playbook = self.workdir / ("play-%d.yml" % self.runs)
+        playbook.write_text(yaml.safe_dump([{"name": name, "hosts": "localhost", "gather_facts": False, "tasks": block}],
+                                           sort_keys=False))
+        return self._command(playbook), results, names
+
+    @staticmethod
+    def _flags(check, diff, verbosity):
+        flags = ["--check"] if check else []
+        if diff:
+            flags.append("--diff")
+        if verbosity:
+            flags.append("-" + "v" * verbosity)
+        return flags
+
+    def _finish(self, proc, results, names):
+        loaded = json.loads(results.read_text()) if results.exists() else {}
+        return Outcome(proc.returncode, proc.stdout, proc.stderr, dict((name, loaded.get(name)) for name in names))
+
+    def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300, name="test play"):
+        """Run ``tasks``; returns an ``Outcome``."""
+        cmd, results, names = self._write(tasks, name)
+        extra = dict(env or {}, FLOWOPS_TEST_RESULTS=str(results))
+        proc = subprocess.run(cmd + self._flags(check, diff, verbosity), env=self.env(token, extra), capture_output=True,
+                              text=True, timeout=timeout, cwd=str(self.workdir), check=False, start_new_session=True)
+        return self._finish(proc, results, names)
+
+    def run_playbook(self, name, extra_vars, check=False, env=None, timeout=300):
+        """Run one of the collection's playbooks (``playbooks/<name>``) with extra vars."""
+        extra = self.workdir / "extra-vars.json"
+        extra.write_text(json.dumps(extra_vars))
+        cmd = [str(BIN / "ansible-playbook"), str(ROOT / "playbooks" / name), "-e", "@%s" % extra]
+        if check:
+            cmd.append("--check")
+        proc = subprocess.run(cmd, env=self.env(extra=env), capture_output=True, text=True, timeout=timeout,
+                              cwd=str(self.workdir), check=False)
+        return Outcome(proc.returncode, proc.stdout, proc.stderr, {})
+
+    def start(self, tasks, token=None, env=None):
+        """Start ``tasks`` in a new process group; returns ``(process, log file, results path)``."""
+        cmd, results, dummy = self._write(tasks, "test play")
+        extra = dict(env or {}, FLOWOPS_TEST_RESULTS=str(results))
+        log = open(self.workdir / ("output-%d.log" % self.runs), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(cmd, env=self.env(token, extra), stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                cwd=str(self.workdir), start_new_session=True)
+        return proc, log, results

@@ -92,4 +92,12 @@ options:
     type: list
     elements: str
     default: []
+  dismissed_file:
+    description:
+      - On platforms with no call that dismisses a finished item (Cloudflare Workflows), M(flowops.ipaas.flow_errors_resolve)
+        records each resolved error in this JSON-lines file instead of sending anything, and every module skips the
+        errors it names when it lists open errors. Other platforms ignore it.
+      - Default C(~/.flowops/dismissed/<platform>-<account id>.jsonl) on the host running the module. Under AWX
+        put it on a persistent path every job reaches.
+    type: path
 """

@@ -7,17 +7,33 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback
+import os
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client, RetryPolicy
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
+
+
+def env_fallback(*names):
+    """The first of these environment variables that is set and not blank.
+
+    AWX injects every input of a credential type, an unset one as an empty string: that must read as unset.
+    """
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.strip():
+            return value
+    raise AnsibleFallbackNotFound
+
 
 CONNECTION_SPEC = dict(
     platform=dict(type="str", default="celigo", choices=sorted(ADAPTERS), fallback=(env_fallback, ["FLOWOPS_PLATFORM"])),
     api_url=dict(type="str", fallback=(env_fallback, ["FLOWOPS_API_URL"])),
     region=dict(type="str", fallback=(env_fallback, ["FLOWOPS_REGION"])),
     api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["FLOWOPS_API_TOKEN"])),
+    auth_header=dict(type="str", choices=["bearer", "x-api-key"], fallback=(env_fallback, ["FLOWOPS_AUTH_HEADER"])),
     project_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_PROJECT_ID"])),
     account_id=dict(type="str", fallback=(env_fallback, ["FLOWOPS_ACCOUNT_ID"])),
     validate_certs=dict(type="bool", default=True),
@@ -34,6 +50,10 @@ def _check_range(params, name, low, high=None):
     if value < low or (high is not None and value > high):
         bound = "between %s and %s" % (low, high) if high is not None else "at least %s" % low
         raise ValidationError("%s: %s is out of range; use a value %s" % (name, value, bound))
+
+
+# The options an adapter keeps (its account scope); the rest configure the client or the run.
+ADAPTER_OPTIONS = ("project_id", "account_id")
 
 
 def validate_connection(params):
@@ -55,15 +75,16 @@ def adapter_from_params(params):
     adapter_class = ADAPTERS[params["platform"]]
     adapter_class.validate(params)
     base_url = adapter_class.base_url(params.get("api_url"), params.get("region"))
+    header, prefix = adapter_class.auth(params.get("auth_header"))
     client = Client(
         base_url,
         params["api_token"],
-        auth_header=adapter_class.auth_header,
-        auth_prefix=adapter_class.auth_prefix,
+        auth_header=header,
+        auth_prefix=prefix,
         validate_certs=params["validate_certs"],
         timeout=params["timeout"],
         policy=RetryPolicy(max_retries=params["max_retries"], retry_after_cap=params["retry_after_cap"]),
         max_requests_per_second=params["max_requests_per_second"],
         pool_size=params["max_concurrency"],
     )
-    return adapter_class(client, params)
+    return adapter_class(client, dict((name, params.get(name)) for name in ADAPTER_OPTIONS))

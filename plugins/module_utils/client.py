@@ -306,6 +306,13 @@ def _error_message(raw, text, reason):
             messages = [e.get("message", "") if isinstance(e, dict) else str(e) for e in errors]
             code = first.get("code")
             return (str(code) if code is not None else None), "; ".join(m for m in messages if m) or reason
+        if isinstance(body.get("code"), str) and isinstance(body.get("params"), dict):
+            # Activepieces: {"code": "ENTITY_NOT_FOUND", "params": {"message": ..., ...}}
+            params = body["params"]
+            message = params.get("message") if isinstance(params.get("message"), str) else None
+            details = ", ".join("%s=%s" % (k, v) for k, v in sorted(params.items()) if k != "message" and
+                                isinstance(v, (str, int, float)))
+            return body["code"], message or details or body["code"]
         for key in ("message", "detail", "error"):
             value = body.get(key)
             if isinstance(value, str):

@@ -12,7 +12,6 @@ import os
 import sqlite3
 import tempfile
 import threading
-from datetime import datetime, timezone
 
 # A run can account for hundreds of thousands of keys: they live in a SQLite file, not in memory,
 # so the module's memory does not grow with the number of errors.
@@ -21,10 +20,6 @@ CREATE TABLE entries (key TEXT PRIMARY KEY, seq INTEGER, flow TEXT, step TEXT, e
                       action TEXT, outcome TEXT, job TEXT, reason TEXT);
 CREATE INDEX by_action ON entries (action, flow, step, seq);
 """
-
-
-def utc_now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Ledger:

@@ -1,14 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Streaming pagination: RFC 5988 ``Link`` headers and body ``nextPageURL`` style cursors."""
+"""Streaming pagination: one pager per scheme the platforms use, each with the same loop guard and page cap.
+
+- ``LinkHeaderPager``: a JSON array per page, the next page in an RFC 8288 ``Link: <...>; rel="next"`` header.
+- ``NextUrlPager``: an object per page, the next page's URL in a body field (Celigo's ``nextPageURL``).
+- ``CursorPager``: an object per page, an opaque cursor in a body field, sent back as a query parameter.
+- ``NumberedPager``: ``page``/``per_page`` style, until a short page or the last page the body names.
+
+An adapter declares which pager each listing uses; ``pager.items(fetch, path, params)`` yields the items,
+where ``fetch(path, params)`` returns a ``client.Response`` (a 204 or empty body is an empty page).
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
@@ -34,57 +43,153 @@ def strip_prefix(url, prefix):
     return url
 
 
+def dig(body, field):
+    """``body[a][b]...`` for a field given as ``"a.b"``; None where any level is missing or not an object."""
+    value = body
+    for name in field.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(name)
+    return value
+
+
 class _PageGuard:
-    """Stops runaway paging: a repeated cursor or more than ``max_pages`` pages."""
+    """Stops runaway paging: a repeated cursor or page URL, or more than ``max_pages`` pages."""
 
     def __init__(self, path, max_pages):
         self.path = path
         self.max_pages = max_pages
         self.seen = set()
 
-    def check(self, url):
-        if url in self.seen:
-            # Only the path: a query could echo anything, the token included.
+    def check(self, marker, shown=None):
+        if marker in self.seen:
+            # Only the path for a URL: a query could echo anything, the token included.
             raise FlowOpsError("the server returned the same next page twice (%s); stopping to avoid a loop"
-                               % urlsplit(url).path,
-                               method="GET", path=self.path)
-        self.seen.add(url)
+                               % (shown or "a repeated cursor"), method="GET", path=self.path)
+        self.seen.add(marker)
         if len(self.seen) > self.max_pages:
             raise FlowOpsError("more than %d pages; stopping" % self.max_pages, method="GET", path=self.path)
 
 
-def iter_link_pages(client, path, params=None, max_pages=MAX_PAGES):
-    """Yield items from a JSON-array listing paged with ``Link: <...>; rel="next"``. A 204 is an empty list."""
-    guard = _PageGuard(path, max_pages)
-    url = path
-    while url:
-        response = client.request("GET", url, params=params)
-        params = None  # the next link carries the query
-        if response.body is None:
-            return
-        if not isinstance(response.body, list):
-            raise FlowOpsError("expected a JSON array, got %s" % type(response.body).__name__, method="GET", path=path)
-        yield from response.body
-        url = next_link(response.headers.get("Link"))
-        if url:
-            guard.check(url)
+def _items(body, items_key, path):
+    """The page's list: the body itself (``items_key`` None) or one of its fields; anything else is an error."""
+    items = body if items_key is None else dig(body, items_key)
+    if not isinstance(items, list):
+        what = "a JSON array" if items_key is None else "'%s' to be a list in the response" % items_key
+        raise FlowOpsError("expected %s, got %s" % (what, type(items if items_key else body).__name__),
+                           method="GET", path=path)
+    return items
 
 
-def iter_body_pages(client, path, items_key, next_key="nextPageURL", params=None, prefix="/api", max_pages=MAX_PAGES):
-    """Yield items from an object listing paged with a cursor URL in the body (omitted on the last page)."""
-    guard = _PageGuard(path, max_pages)
-    url = path
-    while url:
-        response = client.request("GET", url, params=params)
-        params = None
-        body = response.body
-        if body is None:
-            return
-        items = body.get(items_key) if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise FlowOpsError("expected '%s' to be a list in the response" % items_key, method="GET", path=path)
-        yield from items
-        url = body.get(next_key)
-        if url:
-            url = strip_prefix(url, prefix)
-            guard.check(url)
+class Pager:
+    """Base of the four schemes: ``items(fetch, path, params)`` yields every item of every page, in order."""
+
+    def __init__(self, max_pages=MAX_PAGES):
+        self.max_pages = max_pages
+
+    def items(self, fetch, path, params=None):
+        raise NotImplementedError
+
+
+class LinkHeaderPager(Pager):
+    def items(self, fetch, path, params=None):
+        guard = _PageGuard(path, self.max_pages)
+        url = path
+        while url:
+            response = fetch(url, params)
+            params = None  # the next link carries the query
+            if response.body is None:
+                return
+            yield from _items(response.body, None, path)
+            url = next_link(response.headers.get("Link"))
+            if url:
+                guard.check(url, urlsplit(url).path)
+
+
+class NextUrlPager(Pager):
+    def __init__(self, items_key, next_key="nextPageURL", prefix="/api", max_pages=MAX_PAGES):
+        super().__init__(max_pages)
+        self.items_key = items_key
+        self.next_key = next_key
+        self.prefix = prefix
+
+    def items(self, fetch, path, params=None):
+        guard = _PageGuard(path, self.max_pages)
+        url, query = path, params
+        while url:
+            response = fetch(url, query)
+            if response.body is None:
+                return
+            yield from _items(response.body, self.items_key, path)
+            url = dig(response.body, self.next_key)
+            if url:
+                url = strip_prefix(url, self.prefix)
+                guard.check(url, urlsplit(url).path)
+                query = _missing_params(url, params)
+
+
+def _missing_params(url, params):
+    """The filters a next-page URL does not carry itself (Celigo's web client sends them again with every page)."""
+    if not params:
+        return None
+    present = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    return dict((name, value) for name, value in params.items() if name not in present) or None
+
+
+class CursorPager(Pager):
+    """``cursor_key`` names the body field with the next cursor (empty or absent on the last page)."""
+
+    def __init__(self, items_key, cursor_key, cursor_param="cursor", size_param=None, size=None, max_pages=MAX_PAGES):
+        super().__init__(max_pages)
+        self.items_key = items_key
+        self.cursor_key = cursor_key
+        self.cursor_param = cursor_param
+        self.size_param = size_param
+        self.size = size
+
+    def items(self, fetch, path, params=None):
+        guard = _PageGuard(path, self.max_pages)
+        query = dict(params or {})
+        if self.size_param:
+            query[self.size_param] = self.size
+        while True:
+            response = fetch(path, query)
+            if response.body is None:
+                return
+            items = _items(response.body, self.items_key, path)
+            yield from items
+            cursor = dig(response.body, self.cursor_key)
+            if not cursor or not items:
+                return
+            guard.check(cursor)
+            query = dict(query, **{self.cursor_param: cursor})
+
+
+class NumberedPager(Pager):
+    """Pages 1, 2, ... of ``size`` items; stops on a short or empty page, or at ``total_pages_key`` when given."""
+
+    def __init__(self, items_key, size, page_param="page", size_param="per_page", total_pages_key=None,
+                 max_pages=MAX_PAGES):
+        super().__init__(max_pages)
+        self.items_key = items_key
+        self.size = size
+        self.page_param = page_param
+        self.size_param = size_param
+        self.total_pages_key = total_pages_key
+
+    def items(self, fetch, path, params=None):
+        page = 1
+        while True:
+            query = dict(params or {}, **{self.page_param: page, self.size_param: self.size})
+            response = fetch(path, query)
+            if response.body is None:
+                return
+            items = _items(response.body, self.items_key, path)
+            yield from items
+            total = dig(response.body, self.total_pages_key) if self.total_pages_key else None
+            last = page >= total if isinstance(total, int) and total > 0 else len(items) < self.size
+            if not items or last:
+                return
+            if page >= self.max_pages:
+                raise FlowOpsError("more than %d pages; stopping" % self.max_pages, method="GET", path=path)
+            page += 1

@@ -10,15 +10,13 @@ __metaclass__ = type
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import batches
-from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import SUBMITTING
 
 ACTIONS = ("retried", "not_retryable", "skipped_disabled", "nothing_to_do", "already_done", "in_doubt", "failed")
 OUTCOMES = ("succeeded", "failed_again", "pending")
 NO_KEY = "no retryDataKey (connection-level error): fix the connection, then rerun the flow"
 TO_RETRY = "to_retry"
-# Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
-SUBMITTING = "submitting"
 
 
 def _is_inactive_flow(exc):
@@ -30,20 +28,42 @@ def _open_error_ids(adapter, flow_id, step_id):
     return dict((e["retryDataKey"], e["errorId"]) for e in adapter.iter_errors(flow_id, step_id) if e.get("retryDataKey"))
 
 
+# What a platform that answers per key lists under these job fields ({key: reason}) was not retried.
+PER_KEY_ACTIONS = (("rejected", "failed"), ("in_doubt", "in_doubt"), ("not_matched", "nothing_to_do"))
+
+
+def _split_by_key(keys, job):
+    """``[(keys, action, job, reason)]`` for one answered batch: a platform that answers per key puts the keys it
+    did not retry under ``job["rejected"]``, ``job["in_doubt"]`` or ``job["not_matched"]``; the rest were retried."""
+    per_key = dict((action, job.pop(field, None) or {}) for field, action in PER_KEY_ACTIONS)
+    results = []
+    accepted = [key for key in keys if not any(key in reasons for reasons in per_key.values())]
+    if accepted:
+        results.append((accepted, "retried", job, None))
+    for action, reasons in per_key.items():
+        by_reason = {}
+        for key in keys:
+            if key in reasons:
+                by_reason.setdefault(reasons[key], []).append(key)
+        results.extend((group, action, None, reason) for reason, group in by_reason.items())
+    return results
+
+
 class BatchSender:
     """Sends one batch; after a failure that may have reached the server, re-reads instead of re-sending."""
 
-    def __init__(self, adapter, ledger, strategy, journal=None):
-        self.adapter = adapter
-        self.ledger = ledger
+    def __init__(self, ctx, strategy, options=None, journal=None):
+        self.adapter = ctx.adapter
+        self.ledger = ctx.ledger
         self.strategy = strategy
+        self.options = options or {}
         self.journal = journal
 
     def __call__(self, batch):
         """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble."""
         flow_id, step_id, keys = batch
         try:
-            return [self._post(flow_id, step_id, keys)]
+            return self._post(flow_id, step_id, keys)
         except FlowOpsError as exc:
             if _is_inactive_flow(exc):
                 return [(keys, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)")]
@@ -54,10 +74,10 @@ class BatchSender:
     def _post(self, flow_id, step_id, keys):
         if self.journal:  # before the request: a run killed while it is in flight can still be resumed safely
             self.journal.record(keys, SUBMITTING, error_ids=[self.ledger.error_id(k) for k in keys])
-        job = self.adapter.retry(flow_id, step_id, keys, self.strategy)
+        job = self.adapter.retry(flow_id, step_id, keys, self.strategy, self.options)
         if job is None:
-            return (keys, "nothing_to_do", None, "nothing matched: already retried, resolved or purged")
-        return (keys, "retried", job, None)
+            return [(keys, "nothing_to_do", None, "nothing matched: already retried, resolved or purged")]
+        return _split_by_key(keys, job)
 
     def _settle(self, flow_id, step_id, keys, first_error):
         """The POST may have been applied: keys whose original error left the open list were taken;
@@ -75,7 +95,7 @@ class BatchSender:
             results.append((taken, "retried", None, "request failed after the server took it (%s)" % first_error))
         if untouched:
             try:
-                results.append(self._post(flow_id, step_id, untouched))
+                results.extend(self._post(flow_id, step_id, untouched))
             except FlowOpsError as exc:
                 if _is_inactive_flow(exc):
                     results.append((untouched, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)"))
@@ -84,12 +104,11 @@ class BatchSender:
         return results
 
 
-def submit(adapter, ledger, params, journal=None):
-    """Send every ``to_retry`` key in batches with bounded concurrency; returns the jobs created."""
-    jobs = []
-    sender = BatchSender(adapter, ledger, params["strategy"], journal)
-    work = batches(ledger.groups(TO_RETRY), params["batch_size"])
-    for batch, outcomes, _error in fan_out(sender, work, params["max_concurrency"]):
+def submit(ctx, strategy, batch_size, options=None, journal=None):
+    """Send every ``to_retry`` key of ``ctx.ledger`` in batches with the run's fan-out; returns the jobs created."""
+    jobs, ledger = [], ctx.ledger
+    sender = BatchSender(ctx, strategy, options, journal)
+    for batch, outcomes, _error in ctx.fan_out(sender, batches(ledger.groups(TO_RETRY), batch_size)):
         flow_id, step_id = batch[0], batch[1]
         for keys, action, job, reason in outcomes:
             job_id = job.get("_id") if job else None
@@ -105,7 +124,7 @@ def submit(adapter, ledger, params, journal=None):
 FIRST_POLL = 0.25  # seconds; the delay doubles up to poll_interval
 
 
-def wait_for_jobs(adapter, jobs, timeout, interval, max_concurrency, sleep=time.sleep):
+def wait_for_jobs(ctx, jobs, timeout, interval, sleep=time.sleep):
     """Poll unfinished jobs until all are done or ``timeout`` seconds pass; updates ``jobs`` in place.
 
     Each round waits first (a job just queued cannot be done yet), briefly at the start and longer as
@@ -121,30 +140,39 @@ def wait_for_jobs(adapter, jobs, timeout, interval, max_concurrency, sleep=time.
             return False
         sleep(delay)
         delay = min(delay * 2, interval)
-        for job, latest in fan_out_all(lambda j: adapter.get_job(j["_id"]), waiting, max_concurrency):
+        for job, latest in ctx.fan_out_all(lambda j: ctx.adapter.get_job(j["_id"]), waiting):
             job["status"] = latest.get("status")
             job["done"] = latest.get("done", False)
 
 
-def reconcile(adapter, ledger, jobs, max_concurrency):
-    """Outcome per retried key from a fresh listing, by retryDataKey (a failed retry comes back under a new errorId).
+def reconcile(ctx, jobs):
+    """Outcome per retried key, step by step (only one step's keys are held per worker).
 
-    Works a step at a time, so only one step's keys are held per worker.
+    A platform that knows each key's outcome from its job (``adapter.key_outcomes``) is asked first; every
+    other key is reconciled against a fresh listing by retryDataKey: still open under the error id it had
+    is ``pending``, open under a new error id is ``failed_again``, gone after its job finished is ``succeeded``.
     """
+    adapter, ledger = ctx.adapter, ctx.ledger
     done_jobs = set(job["_id"] for job in jobs if job["done"])
 
     def outcomes(group):
         (flow_id, step_id), keys = group
-        open_ids = _open_error_ids(adapter, flow_id, step_id)
+        known = {}
+        for job_id in sorted(set(ledger.job(key) for key in keys) - {None}):
+            known.update(adapter.key_outcomes(job_id) or {})
+        unknown = [key for key in keys if key not in known]
+        open_ids = _open_error_ids(adapter, flow_id, step_id) if unknown else {}
         by_outcome = {}
         for key in keys:
-            if key in open_ids:
+            if key in known:
+                outcome = known[key]
+            elif key in open_ids:
                 outcome = "pending" if open_ids[key] == ledger.error_id(key) else "failed_again"
             else:
                 outcome = "succeeded" if ledger.job(key) in done_jobs else "pending"
             by_outcome.setdefault(outcome, []).append(key)
         return by_outcome
 
-    for dummy, by_outcome in fan_out_all(outcomes, ledger.groups("retried"), max_concurrency):
+    for dummy, by_outcome in ctx.fan_out_all(outcomes, ledger.groups("retried")):
         for outcome, keys in by_outcome.items():
             ledger.set_outcome(keys, outcome)

@@ -11,6 +11,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import CONNECTION_SPEC, adapter_from_params
 from ansible_collections.flowops.ipaas.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.flowops.ipaas.plugins.module_utils.context import RunContext
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 
@@ -23,7 +24,7 @@ def module_spec(*specs):
 
 
 def run_module(run, argument_spec, **module_kwargs):
-    """Build the module, the adapter and call ``run(module, adapter)``; exits with its result dict.
+    """Build the module, the adapter and the run's context, and call ``run(ctx)``; exits with its result dict.
 
     ``run`` may raise ``FlowOpsError``; a ``result`` attached to it (work done before the failure)
     is returned alongside the one-line message so nothing done is left unaccounted for.
@@ -35,7 +36,7 @@ def run_module(run, argument_spec, **module_kwargs):
     adapter = None
     try:
         adapter = adapter_from_params(module.params)
-        result = run(module, adapter)
+        result = run(RunContext(module, adapter))
     except FlowOpsError as exc:
         failure = dict(getattr(exc, "result", None) or {})
         failure.update(exc.to_fail_kwargs())

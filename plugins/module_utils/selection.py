@@ -10,11 +10,8 @@ __metaclass__ = type
 import re
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.flowops.ipaas.plugins.module_utils.classification import CLASSIFICATIONS
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-
-# Celigo's static filter metadata (GET /v1/errors/filterMetadata) lists these classifications.
-CLASSIFICATIONS = ("connection", "duplicate", "governance", "intermittent", "missing", "parse", "value",
-                   "rate_limit", "too_large", "none")
 
 FLOW_SELECTION_SPEC = dict(
     flow_ids=dict(type="list", elements="str", default=[]),
@@ -34,6 +31,7 @@ ERROR_SELECTION_SPEC = dict(
     tags=dict(type="list", elements="str", default=[]),
     error_ids=dict(type="list", elements="str", default=[]),
     retry_data_keys=dict(type="list", elements="str", default=[], no_log=False),
+    dismissed_file=dict(type="path"),
 )
 
 SELECTION_SPEC = dict(FLOW_SELECTION_SPEC, **ERROR_SELECTION_SPEC)
@@ -110,6 +108,14 @@ class ErrorSelection:
             except re.error as exc:
                 raise ValidationError("message_regex: '%s' is not a valid regular expression (%s)"
                                       % (params["message_regex"], exc))
+
+    def server_filters(self):
+        """What a platform may filter server-side; each adapter sends the ones its API takes.
+
+        ``occurred_after`` / ``occurred_before`` are aware datetimes (or None), ``sources`` a sorted list.
+        The selection still checks every record it gets back (``matches``).
+        """
+        return {"occurred_after": self.after, "occurred_before": self.before, "sources": sorted(self.sources)}
 
     def wants_step(self, step_id):
         return not self.step_ids or step_id in self.step_ids

@@ -21,6 +21,7 @@ class ErrorSummary:
         self.retryable = 0
         self.by_flow = {}
         self.retryable_by_flow = {}
+        self.retryable_by_flow_and_classification = {}
         self.by_step = {}
         self.by_classification = {}
         self.by_code = {}
@@ -31,6 +32,7 @@ class ErrorSummary:
         if error.get("retryDataKey"):
             self.retryable += 1
             _bump(self.retryable_by_flow, flow_id)
+            _bump(self.retryable_by_flow_and_classification.setdefault(flow_id, {}), error.get("classification") or "none")
         _bump(self.by_flow, flow_id)
         _bump(self.by_step.setdefault(flow_id, {}), step_id)
         _bump(self.by_classification, error.get("classification") or "none")
@@ -44,6 +46,7 @@ class ErrorSummary:
             not_retryable=self.total - self.retryable,
             by_flow=self.by_flow,
             retryable_by_flow=self.retryable_by_flow,
+            retryable_by_flow_and_classification=self.retryable_by_flow_and_classification,
             by_step=self.by_step,
             by_classification=self.by_classification,
             by_code=self.by_code,

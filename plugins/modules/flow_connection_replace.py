@@ -120,12 +120,17 @@ smoke_runs:
   returned: always
   type: list
   elements: dict
+warnings_list:
+  description: Notes about the selection, such as an abstract flow with no instances.
+  returned: always
+  type: list
+  elements: str
+  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import check_writable, write_report
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils.reports import connections_diff, save_report, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
@@ -159,20 +164,20 @@ def validate_map(connection_map):
     return cleaned
 
 
-def check_connections(adapter, connection_map, max_concurrency):
+def check_connections(ctx, connection_map):
     """Read every connection once; fail before any write on a missing one or a type mismatch."""
     ids = sorted(set(connection_map).union(connection_map.values()))
 
     def read(connection_id):
         try:
-            return adapter.get_connection(connection_id)
+            return ctx.adapter.get_connection(connection_id)
         except FlowOpsError as exc:
             if exc.status == 404:
                 raise ValidationError("connection_map: connection %s does not exist (HTTP 404); no flow was changed"
                                       % connection_id)
             raise
 
-    found = dict(fan_out_all(read, ids, max_concurrency))
+    found = dict(ctx.fan_out_all(read, ids))
     for old, new in sorted(connection_map.items()):
         if found[old]["type"] != found[new]["type"]:
             raise ValidationError(
@@ -210,47 +215,32 @@ def apply_flow(adapter, plan, verify):
     return plan
 
 
-def _diff(plans):
-    before, after = {}, {}
-    for plan in plans:
-        for replacement in plan["replacements"]:
-            for step in replacement["steps"]:
-                before.setdefault(plan["_id"], {})[step["_id"]] = replacement["from"]
-                after.setdefault(plan["_id"], {})[step["_id"]] = replacement["to"]
-    return dict(before=before, after=after)
-
-
-def run(module, adapter):
-    params = module.params
+def run(ctx):
+    params, adapter = ctx.params, ctx.adapter
     adapter.require("replace_connection", "flow_connection_replace")
-    selection = ErrorSelection(params)
+    ctx.selection = ErrorSelection(params)
     connection_map = validate_map(params["connection_map"])
-    if not module.check_mode:
+    if not ctx.check_mode:
         check_writable(params["report_file"], "report_file")
-    concurrency = params["max_concurrency"]
     started = utc_now()
-    flows = select_flows(adapter, selection, concurrency, [])
-    connections = check_connections(adapter, connection_map, concurrency)
-    plans = [plan for _flow, plan in fan_out_all(lambda flow: plan_flow(adapter, flow, connection_map), flows, concurrency)]
+    flows = select_flows(ctx)
+    connections = check_connections(ctx, connection_map)
+    plans = [plan for _flow, plan in ctx.fan_out_all(lambda flow: plan_flow(adapter, flow, connection_map), flows)]
 
-    if not module.check_mode:
+    if not ctx.check_mode:
         work = [plan for plan in plans if plan["changed"]]
-        for _plan, _result, _error in fan_out(lambda plan: apply_flow(adapter, plan, params["verify"]), work, concurrency):
+        for _plan, _result, _error in ctx.fan_out(lambda plan: apply_flow(adapter, plan, params["verify"]), work):
             pass  # apply_flow records its outcome in the plan itself
     failed = [plan for plan in plans if plan.get("error")]
     counts = dict(selected=len(plans), changed=sum(1 for p in plans if p["changed"] and not p.get("error")),
                   unchanged=sum(1 for p in plans if not p["changed"] and not p.get("error")), failed=len(failed))
-    result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections, smoke_runs=[])
-    if module._diff:
-        result["diff"] = _diff(plans)
-    if params["report_file"] and not module.check_mode:
-        header = dict(module="flow_connection_replace", started=started, finished=utc_now(), counts=counts,
-                      connection_map=connection_map, connections=connections)
-        try:
-            result["report_file"] = write_report(params["report_file"], header, plans, list_name="flows")
-        except FlowOpsError as exc:
-            raise fail_with_result("%s; the result below still lists every flow" % exc, result)
-    if not failed and not module.check_mode:
+    result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections,
+                  smoke_runs=[], warnings_list=ctx.warnings)
+    if ctx.diff:
+        result["diff"] = connections_diff(plans)
+    header = dict(started=started, counts=counts, connection_map=connection_map, connections=connections)
+    save_report(ctx, result, "flow_connection_replace", header, plans, "flows", "flow")
+    if not failed and not ctx.check_mode:
         for flow_id in params["smoke_run_flow_ids"]:
             result["smoke_runs"].append({"_flowId": flow_id, "run": adapter.run_flow(flow_id)})
             result["changed"] = True

@@ -124,6 +124,9 @@ summary:
     retryable_by_flow:
       description: Count of errors with a retry data key, per flow id.
       type: dict
+    retryable_by_flow_and_classification:
+      description: Count of errors with a retry data key, per flow id, then per classification.
+      type: dict
     by_step:
       description: Count per flow id, then per step id.
       type: dict
@@ -139,6 +142,7 @@ summary:
     not_retryable: 60
     by_flow: {"6a0fc7eb7202049b32ea45b1": 31}
     retryable_by_flow: {"6a0fc7eb7202049b32ea45b1": 30}
+    retryable_by_flow_and_classification: {"6a0fc7eb7202049b32ea45b1": {intermittent: 28, rate_limit: 2}}
     by_step: {"6a0fc7eb7202049b32ea45b1": {"6a0fcdfa3f8562a7b1a3b3f2": 31}}
     by_classification: {intermittent: 900, connection: 60}
     by_code: {"503: Service Unavailable": 900}
@@ -154,7 +158,7 @@ warnings_list:
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.summary import ErrorSummary
@@ -171,18 +175,17 @@ ARGUMENT_SPEC = module_spec(
 )
 
 
-def run(module, adapter):
-    params = module.params
-    selection = ErrorSelection(params)
+def run(ctx):
+    params = ctx.params
+    ctx.selection = ErrorSelection(params)
     if params["max_records"] < 0:
         raise ValidationError("max_records: %s is out of range; use 0 or more" % params["max_records"])
-    warnings = []
-    flows = select_flows(adapter, selection, params["max_concurrency"], warnings)
+    flows = select_flows(ctx)
     summary = ErrorSummary(flows)
     records = []
     writer = JsonLinesWriter(params["records_file"]) if params["records_file"] else None
     try:
-        for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"], params["resolved"]):
+        for error in iter_selected_errors(ctx, flows, params["resolved"]):
             summary.add(error)
             if len(records) < params["max_records"]:
                 records.append(error)
@@ -193,13 +196,11 @@ def run(module, adapter):
             writer.abort()
         raise
     result = dict(changed=False, total=summary.total, truncated=summary.total > len(records), errors=records,
-                  warnings_list=warnings)
+                  warnings_list=ctx.warnings)
     if params["summary"]:
         result["summary"] = summary.as_dict()
     if writer:
         result["records_file"] = writer.commit()
-    for warning in warnings:
-        module.warn(warning)
     return result
 
 

@@ -98,6 +98,13 @@ report_file:
   description: Path of the JSON report listing every error id with what was done.
   returned: when O(report_file) is set and not in check mode
   type: str
+  sample: /var/log/flowops/resolve.json
+warnings_list:
+  description: Notes about the selection and the run, such as an abstract flow with no instances.
+  returned: always
+  type: list
+  elements: str
+  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
 import os
@@ -105,11 +112,12 @@ import tempfile
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
-    BULK_SPEC, batches, finish, guard_max_errors, new_run_id, validate_bulk)
-from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import JsonLinesWriter, check_writable
+    BULK_SPEC, batches, check_bulk_options, guard_max_errors)
+from ansible_collections.flowops.ipaas.plugins.module_utils.dismissals import dismissed_for
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -148,10 +156,16 @@ def _retry_data_fetcher(adapter):
     return attach
 
 
-def _resolve_batch(adapter):
+def _resolve_batch(ctx):
+    """Dismiss one batch: on the platform, or, where it has no such call, in the dismissed file."""
+    adapter, dismissed = ctx.adapter, dismissed_for(ctx)
+
     def send(batch):
         flow_id, step_id, error_ids = batch
         try:
+            if dismissed is not None:
+                dismissed.record([{"errorId": e, "_flowId": flow_id, "_stepId": step_id} for e in error_ids], ctx.run_id)
+                return "resolved", "recorded in %s; nothing sent (%s)" % (dismissed.path, adapter.unsupported_hints.get("resolve", "the platform cannot dismiss it"))
             adapter.resolve(flow_id, step_id, error_ids)
             return "resolved", None
         except FlowOpsError as exc:
@@ -159,26 +173,43 @@ def _resolve_batch(adapter):
     return send
 
 
-def run(module, adapter):
-    params = module.params
-    selection = ErrorSelection(params)
-    validate_bulk(params, adapter, module.check_mode)
-    if params["backup"] and params["backup_file"] and not module.check_mode:
-        check_writable(params["backup_file"], "backup_file")
-    run_id = new_run_id(params)
-    started = utc_now()
-    flows = select_flows(adapter, selection, params["max_concurrency"], [])
-    ledger = Ledger(flows, ACTIONS, directory=getattr(module, "tmpdir", None))
+def _check_resolve_mode(ctx):
+    adapter, params = ctx.adapter, ctx.params
+    if adapter.resolve_mode == "delete" and not params["backup"] and not ctx.check_mode:
+        raise ValidationError("backup: platform '%s' deletes resolved items for good (%s); set backup: true so a "
+                              "copy is kept first" % (adapter.name, adapter.unsupported_hints.get("undelete", "no undelete")))
+    if adapter.resolve_mode == "local":
+        ctx.warn("platform '%s' has no call that dismisses a finished item: resolved errors are recorded in %s and "
+                 "skipped by later runs; nothing is sent" % (adapter.name, dismissed_for(ctx).path))
 
-    backup = None
-    if params["backup"] and not module.check_mode:
-        try:
-            backup = JsonLinesWriter(params["backup_file"] or _default_backup_file(run_id))
-        except (OSError, FlowOpsError) as exc:
-            raise FlowOpsError("backup_file: cannot create the backup (%s); nothing was resolved" % exc)
+
+def _open_backup(ctx):
+    params = ctx.params
+    if not params["backup"] or ctx.check_mode:
+        return None
+    try:
+        return JsonLinesWriter(params["backup_file"] or _default_backup_file(ctx.run_id))
+    except (OSError, FlowOpsError) as exc:
+        raise FlowOpsError("backup_file: cannot create the backup (%s); nothing was resolved" % exc)
+
+
+def run(ctx):
+    params, adapter = ctx.params, ctx.adapter
+    ctx.selection = ErrorSelection(params)
+    size = check_bulk_options(ctx)
+    if adapter.resolve_mode != "local":
+        adapter.require("resolve", "resolving errors")
+    _check_resolve_mode(ctx)
+    if params["backup"] and params["backup_file"] and not ctx.check_mode:
+        check_writable(params["backup_file"], "backup_file")
+    started = utc_now()
+    flows = select_flows(ctx)
+    ctx.ledger = ledger = Ledger(flows, ACTIONS, directory=ctx.tmpdir)
+
+    backup = _open_backup(ctx)
     enrich = _retry_data_fetcher(adapter) if backup and params["backup_retry_data"] else None
     try:
-        for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"], enrich=enrich):
+        for error in iter_selected_errors(ctx, flows, enrich=enrich):
             if ledger.add(error["_flowId"], error["_stepId"], error["errorId"], error["errorId"], TO_RESOLVE) and backup:
                 backup.write(error)
         guard_max_errors(params, len(ledger), "resolved")
@@ -187,23 +218,23 @@ def run(module, adapter):
             backup.abort()
         raise
 
-    result = dict(changed=False, run_id=run_id, jobs=[],
-                  not_open_error_ids=ledger.missing(selection.error_ids))
-    header = dict(run_id=run_id, started=started, check_mode=module.check_mode)
+    result = dict(changed=False, run_id=ctx.run_id, jobs=[], not_open_error_ids=ledger.missing(ctx.selection.error_ids),
+                  warnings_list=ctx.warnings)
+    header = dict(run_id=ctx.run_id, started=started, check_mode=ctx.check_mode)
     if backup and backup.count:
         # The backup is complete and in place before the first write request.
         result["backup_file"] = backup.commit()
         header["backup_file"] = result["backup_file"]
     elif backup:
         backup.abort()  # nothing selected: no empty backup file
-    if module.check_mode:
+    if ctx.check_mode:
         ledger.relabel(TO_RESOLVE, "resolved", "check mode: would be resolved")
     else:
-        work = batches(ledger.groups(TO_RESOLVE), params["batch_size"])
-        for batch, outcome, _error in fan_out(_resolve_batch(adapter), work, params["max_concurrency"]):
+        work = batches(ledger.groups(TO_RESOLVE), size)
+        for batch, outcome, _error in ctx.fan_out(_resolve_batch(ctx), work):
             ledger.set_action(batch[2], outcome[0], reason=outcome[1])
     result["changed"] = ledger.count("resolved") > 0
-    finish(module, "flow_errors_resolve", ledger, result, "errorId", header, "resolved")
+    finish_bulk(ctx, "flow_errors_resolve", result, "errorId", header, "resolved")
 
     failed = result["counts"]["failed"]
     if failed:

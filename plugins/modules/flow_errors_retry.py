@@ -43,6 +43,11 @@ options:
     type: str
     default: retry
     choices: [retry, exponential_decay, latest_version]
+  restart_from_step:
+    description:
+      - Restart each run from the named step instead of from the beginning (on Cloudflare Workflows, the
+        C(from.name) of the instance status change). Refused before any request on platforms that cannot.
+    type: str
   wait:
     description:
       - Wait for the retry jobs to finish and reconcile every key's outcome.
@@ -121,15 +126,22 @@ report_file:
   description: Path of the JSON report listing every key with its action and outcome.
   returned: when O(report_file) is set and not in check mode
   type: str
+  sample: /var/log/flowops/retry.json
+warnings_list:
+  description: Notes about the selection and the run, such as an abstract flow with no instances.
+  returned: always
+  type: list
+  elements: str
+  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
-    BULK_SPEC, finish, guard_max_errors, new_run_id, validate_bulk)
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.records import Journal, done_keys
+from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
-    ACTIONS, NO_KEY, OUTCOMES, SUBMITTING, TO_RETRY, reconcile, submit, wait_for_jobs)
+    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -139,6 +151,7 @@ ARGUMENT_SPEC = module_spec(
     BULK_SPEC,
     dict(
         strategy=dict(type="str", default="retry", choices=["retry", "exponential_decay", "latest_version"]),
+        restart_from_step=dict(type="str"),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=600),
         poll_interval=dict(type="float", default=2),
@@ -146,72 +159,81 @@ ARGUMENT_SPEC = module_spec(
 )
 
 
-def _validate(params, adapter, check_mode):
-    validate_bulk(params, adapter, check_mode)
+def _retry_options(ctx):
+    """Check the retry options; returns the platform options the adapter's retry takes."""
+    params, adapter = ctx.params, ctx.adapter
     if params["strategy"] not in adapter.retry_strategies:
         raise adapter.unsupported("strategy '%s'" % params["strategy"], "use one of %s" % ", ".join(adapter.retry_strategies))
     if params["wait_timeout"] < 0:
         raise ValidationError("wait_timeout: %s is out of range; use 0 or more seconds" % params["wait_timeout"])
     if params["poll_interval"] <= 0:
         raise ValidationError("poll_interval: %s is out of range; use more than 0 seconds" % params["poll_interval"])
+    options = {}
+    if params["restart_from_step"] is not None:
+        if not params["restart_from_step"].strip():
+            raise ValidationError("restart_from_step: give the name of the step to restart from")
+        adapter.require("restart_from_step", "restart_from_step")
+        options["from_step"] = params["restart_from_step"]
+    return options
 
 
-def _account(ledger, error, params, disabled, already):
-    flow_id, step_id, key = error["_flowId"], error["_stepId"], error.get("retryDataKey")
+def _account(ctx, error, disabled, earlier):
+    ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
     if not key:
         ledger.add(flow_id, step_id, error["errorId"], error["errorId"], "not_retryable", NO_KEY)
-    elif params["skip_disabled"] and flow_id in disabled:
+    elif ctx.params["skip_disabled"] and flow_id in disabled:
         ledger.add(flow_id, step_id, key, error["errorId"], "skipped_disabled", "flow is disabled (skip_disabled: true)")
-    elif key in already and not (already[key]["action"] == SUBMITTING and already[key]["errorId"] == error["errorId"]):
-        # A key journaled as submitting and still open under the same error id was never applied: retry it.
+    elif earlier.took(key, error["errorId"]):
         ledger.add(flow_id, step_id, key, error["errorId"], "already_done",
-                   "retried by an earlier run with run_id %s (job %s)" % (params["run_id"], already[key]["job"]))
+                   "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier.took(key, error["errorId"])))
     else:
         ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
 
 
-def _wait_and_reconcile(module, adapter, ledger, jobs):
-    params = module.params
+def _wait_and_reconcile(ctx, jobs):
+    params = ctx.params
     try:
-        if not wait_for_jobs(adapter, jobs, params["wait_timeout"], params["poll_interval"], params["max_concurrency"]):
-            module.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending"
-                        % params["wait_timeout"])
-        reconcile(adapter, ledger, jobs, params["max_concurrency"])
+        if not wait_for_jobs(ctx, jobs, params["wait_timeout"], params["poll_interval"]):
+            ctx.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending"
+                     % params["wait_timeout"])
+        reconcile(ctx, jobs)
     except FlowOpsError as exc:
-        module.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
-        ledger.set_outcome(ledger.keys("retried"), "pending")
+        ctx.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
+        ctx.ledger.set_outcome(ctx.ledger.keys("retried"), "pending")
 
 
-def run(module, adapter):
-    params = module.params
-    selection = ErrorSelection(params)
-    _validate(params, adapter, module.check_mode)
-    already = done_keys(params["report_file"], params["run_id"], ("retried", SUBMITTING))
-    run_id = new_run_id(params)
+def run(ctx):
+    params = ctx.params
+    ctx.selection = ErrorSelection(params)
+    size = check_bulk_options(ctx)
+    options = _retry_options(ctx)
+    earlier = EarlierRun(params["report_file"], params["run_id"], ("retried",))
     started = utc_now()
-    flows = select_flows(adapter, selection, params["max_concurrency"], [])
+    flows = select_flows(ctx)
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
-    ledger = Ledger(flows, ACTIONS, OUTCOMES, directory=getattr(module, "tmpdir", None))
-    for error in iter_selected_errors(adapter, flows, selection, params["max_concurrency"]):
-        _account(ledger, error, params, disabled, already)
+    ctx.ledger = ledger = Ledger(flows, ACTIONS, OUTCOMES, directory=ctx.tmpdir)
+    for error in iter_selected_errors(ctx, flows):
+        _account(ctx, error, disabled, earlier)
     guard_max_errors(params, len(ledger), "retried")
 
-    result = dict(changed=False, run_id=run_id, jobs=[], failed_again_keys=[])
-    header = dict(run_id=run_id, started=started, check_mode=module.check_mode, strategy=params["strategy"])
-    if module.check_mode:
+    result = dict(changed=False, run_id=ctx.run_id, jobs=[], failed_again_keys=[], warnings_list=ctx.warnings)
+    header = dict(run_id=ctx.run_id, started=started, check_mode=ctx.check_mode, strategy=params["strategy"])
+    if options:
+        header["options"] = options
+    if ctx.check_mode:
         ledger.relabel(TO_RETRY, "retried", "check mode: would be retried")
         result["changed"] = ledger.count("retried") > 0
-        return finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
+        return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
 
-    journal = Journal(params["report_file"], run_id) if params["report_file"] else None
+    journal = Journal(params["report_file"], ctx.run_id) if params["report_file"] else None
     try:
-        result["jobs"] = submit(adapter, ledger, params, journal)
+        result["jobs"] = submit(ctx, params["strategy"], size, options, journal)
         retried = ledger.count("retried")
         result["changed"] = retried > 0
         if params["wait"] and retried:
-            _wait_and_reconcile(module, adapter, ledger, result["jobs"])
+            _wait_and_reconcile(ctx, result["jobs"])
         result["failed_again_keys"] = ledger.keys(outcome="failed_again")
-        finish(module, "flow_errors_retry", ledger, result, "retryDataKey", header, "retried")
+        finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
     finally:
         if journal:
             journal.close(remove=bool(result.get("report_file")))

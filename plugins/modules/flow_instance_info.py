@@ -110,9 +110,14 @@ summary:
   returned: always
   type: dict
   sample: {flows: 40, disabled: 1, disabled_ids: ["6a0fc7eb7202049b32ea45c9"], open_errors: 1240}
+warnings_list:
+  description: Notes about the selection, such as an abstract flow with no instances.
+  returned: always
+  type: list
+  elements: str
+  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
@@ -130,12 +135,12 @@ def _steps_key(flow):
     return flow.get("_abstractFlowId") or flow["_id"]
 
 
-def _read_steps(adapter, flows, max_concurrency):
+def _read_steps(ctx, flows):
     """Steps per abstract flow (instances share them) or per plain flow, each read once."""
     representatives = {}
     for flow in flows:
         representatives.setdefault(_steps_key(flow), flow["_id"])
-    return dict(fan_out_all(lambda key: adapter.flow_steps(representatives[key]), list(representatives), max_concurrency))
+    return dict(ctx.fan_out_all(lambda key: ctx.adapter.flow_steps(representatives[key]), list(representatives)))
 
 
 def _describe(adapter, flow, steps, include_error_counts):
@@ -154,25 +159,21 @@ def _describe(adapter, flow, steps, include_error_counts):
     return record
 
 
-def run(module, adapter):
-    params = module.params
-    selection = ErrorSelection(params)
-    warnings = []
-    concurrency = params["max_concurrency"]
-    flows = select_flows(adapter, selection, concurrency, warnings)
-    steps = _read_steps(adapter, flows, concurrency) if params["include_steps"] else {}
+def run(ctx):
+    params = ctx.params
+    ctx.selection = ErrorSelection(params)
+    flows = select_flows(ctx)
+    steps = _read_steps(ctx, flows) if params["include_steps"] else {}
 
     def describe(flow):
-        return _describe(adapter, flow, steps.get(_steps_key(flow), []), params["include_error_counts"])
+        return _describe(ctx.adapter, flow, steps.get(_steps_key(flow), []), params["include_error_counts"])
 
-    described = [record for _flow, record in fan_out_all(describe, flows, concurrency)]
+    described = [record for _flow, record in ctx.fan_out_all(describe, flows)]
     disabled = [flow["_id"] for flow in described if flow["disabled"]]
     summary = dict(flows=len(described), disabled=len(disabled), disabled_ids=disabled)
     if params["include_error_counts"]:
         summary["open_errors"] = sum(flow["open_errors"] for flow in described)
-    for warning in warnings:
-        module.warn(warning)
-    return dict(changed=False, flows=described, summary=summary)
+    return dict(changed=False, flows=described, summary=summary, warnings_list=ctx.warnings)
 
 
 def main():

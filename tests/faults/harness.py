@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 import yaml
 
-from playbook_env import BIN, ROOT, Outcome, playbook_env  # pylint: disable=unused-import  # ROOT is re-exported
+import playbook_env
+from playbook_env import BIN, ROOT, Outcome  # pylint: disable=unused-import  # re-exported for the fault tests
 
 MODULES = ("flow_instance_info", "flow_errors_info", "flow_errors_retry", "flow_errors_resolve", "flow_connection_replace")
 
@@ -35,65 +36,15 @@ def task(module, register=None, ignore_errors=False, **args):
     return item
 
 
-class Playbook:
-    """Writes a one-play playbook from task dicts and runs it with ansible-playbook against ``api_url``."""
-
-    def __init__(self, workdir, api_url, token):
-        self.workdir = Path(workdir)
-        self.api_url = api_url
-        self.token = token
-        self.runs = 0
-
-    def env(self, token=None, extra=None):
-        """The environment of a run: ``extra`` values override, ``None`` removes a variable."""
-        return playbook_env(self.workdir, self.api_url, self.token if token is None else token, extra)
-
-    def _write(self, tasks):
-        """(command, results path) for a playbook running ``tasks`` and saving every registered result."""
-        self.runs += 1
-        results = self.workdir / ("results-%d.json" % self.runs)
-        block, names = [], []
-        for index, item in enumerate(tasks):
-            item = dict(item)
-            item.setdefault("register", "r%d" % index)
-            names.append(item["register"])
-            block.append(item)
-        dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in names)
-        play = [{"name": "fault suite", "hosts": "localhost", "gather_facts": False, "tasks": [{
-            "block": block,
-            "always": [{"name": "save results", "ansible.builtin.copy": {"content": dump, "dest": str(results)},
-                        "check_mode": False, "diff": False}],
-        }]}]
-        playbook = self.workdir / ("play-%d.yml" % self.runs)
-        playbook.write_text(yaml.safe_dump(play, sort_keys=False))
-        inventory = self.workdir / "inventory"
-        inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
-        return [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)], results
-
-    @staticmethod
-    def _flags(check, diff, verbosity):
-        flags = ["--check"] if check else []
-        if diff:
-            flags.append("--diff")
-        if verbosity:
-            flags.append("-" + "v" * verbosity)
-        return flags
+class Playbook(playbook_env.Playbook):
+    """The shared runner, with ``start`` returning a ``Running`` that can kill the whole process group."""
 
     def run(self, tasks, *, check=False, diff=False, token=None, env=None, verbosity=0, timeout=240):  # pylint: disable=too-many-arguments
-        """Run ``tasks``; returns an ``Outcome``."""
-        cmd, results = self._write(tasks)
-        proc = subprocess.run(cmd + self._flags(check, diff, verbosity), env=self.env(token, env), capture_output=True,
-                              text=True, timeout=timeout, cwd=str(self.workdir), check=False, start_new_session=True)
-        loaded = json.loads(results.read_text()) if results.exists() else {}
-        return Outcome(proc.returncode, proc.stdout, proc.stderr, loaded)
+        return super().run(tasks, check=check, diff=diff, token=token, env=env, verbosity=verbosity, timeout=timeout,
+                           name="fault suite")
 
     def start(self, tasks, token=None, env=None):
-        """Start ``tasks`` in a new process group; returns a ``Running`` to kill it."""
-        cmd, results = self._write(tasks)
-        log = open(self.workdir / ("output-%d.log" % self.runs), "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        proc = subprocess.Popen(cmd, env=self.env(token, env), stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
-                                cwd=str(self.workdir), start_new_session=True)
-        return Running(proc, log, results)
+        return Running(*super().start(tasks, token=token, env=env))
 
 
 class Running:
@@ -173,13 +124,14 @@ def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
     ``(result, adapter)``; a ``FlowOpsError`` propagates as the module would turn it into ``fail_json``.
     """
     arguments = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.arguments")
+    context = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.context")
     code = module_code(name)
     module = StubModule(code.ARGUMENT_SPEC, check_mode=check_mode, api_url=api_url, api_token=token, **params)
     adapter = arguments.adapter_from_params(module.params)
     try:
         if setup is not None:
             setup(adapter)
-        return code.run(module, adapter), adapter
+        return code.run(context.RunContext(module, adapter)), adapter
     finally:
         adapter.client.close()
 
@@ -190,7 +142,7 @@ def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
 def small_scenario(instances=1, steps=2, errors=6, **kwargs):
     """A generated scenario: ``instances`` instances of one abstract flow, every error retryable, none failing
     again and no flow disabled unless asked."""
-    scenarios = importlib.import_module("emulator.scenario")
+    scenarios = importlib.import_module("emulator.celigo.scenario")
     settings = {"instances": instances, "steps": steps, "errors_per_step": errors, "retryable_share": 1.0,
                 "fail_again_share": 0.0, "disabled_instances": 0, "seed": 7}
     settings.update(kwargs)

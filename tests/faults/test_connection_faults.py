@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import assert_clean_failure, logged, posted_keys, run_inprocess, small_scenario, task
 
 

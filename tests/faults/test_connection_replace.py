@@ -2,7 +2,7 @@
 
 import json
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import assert_clean_failure, logged, small_scenario, task
 
 

@@ -6,7 +6,7 @@ ids) when the rerun lists them: only the journal can tell the rerun they were al
 
 import json
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import logged, posted_keys, small_scenario, task, wait_until
 
 RUN_ID = "resume-0001"

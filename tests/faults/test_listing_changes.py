@@ -8,9 +8,9 @@ come back at the end under new error ids, resolves two errors not yet listed, an
 import threading
 from datetime import datetime, timezone
 
-from emulator import scenario as scenarios
-from emulator.app import iso
-from emulator.celigo_records import ErrorRecord
+from emulator.celigo import scenario as scenarios
+from emulator.core.app import iso
+from emulator.celigo.records import ErrorRecord
 from faults.harness import logged, posted_keys, run_inprocess, small_scenario, wait_until
 
 NEW_KEY = "feedfacefeedfacefeedfacefeedface"

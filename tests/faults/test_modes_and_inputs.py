@@ -4,7 +4,7 @@
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import MODULES, assert_clean_failure, small_scenario, task
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from emulator import celigo
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import posted_keys, run_inprocess, wait_until
 
 SETTINGS = settings(max_examples=25, stateful_step_count=3, deadline=None, derandomize=True, database=None,

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import ROOT, assert_clean_failure, run_inprocess, small_scenario, task, token_forms
 from faults.servers import self_signed_context
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from faults.harness import assert_clean_failure, logged, posted_keys, small_scenario, task
 
 CLIENT_ERRORS = (400, 401, 403, 404, 409, 422)

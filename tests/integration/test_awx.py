@@ -9,7 +9,7 @@ from pathlib import Path
 import ansible_runner
 import yaml
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 MIX = {"intermittent": 4, "rate_limit": 2, "duplicate": 1, "value": 1}
 

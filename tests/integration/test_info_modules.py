@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 @pytest.fixture
@@ -88,3 +88,24 @@ def test_unknown_flow_is_a_clear_404(emulator, run):
     result = run([{"flowops.ipaas.flow_instance_info": {"flow_ids": ["000000000000000000000000"]}}])
     assert result.rc != 0
     assert result["r0"]["msg"].startswith("GET /v1/flows/000000000000000000000000: HTTP 404")
+
+
+def test_time_window_and_sources_are_filtered_by_the_server(emulator, run):
+    """occurred_after / occurred_before / sources go to Celigo as occurredAt_gte / occurredAt_lte / source."""
+    expected = emulator.scenario["errors"]
+    times = sorted(e["occurredAt"] for e in expected)
+    after, before = times[len(times) // 4], times[3 * len(times) // 4]
+    emulator.clear_requests()
+    result = run([{"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator), "occurred_after": after,
+                                                      "occurred_before": before, "sources": ["connection"],
+                                                      "max_records": 5000}}])
+    assert result.rc == 0, result.output
+    listings = [entry for entry in emulator.requests if entry["path"].endswith("/errors") and "/v1/flows/" in entry["path"]
+                and entry["path"].count("/") == 5]
+    assert listings, "no error listing was requested"
+    for entry in listings:
+        assert entry["query"].get("occurredAt_gte", "").startswith(after[:19])
+        assert entry["query"].get("occurredAt_lte", "").startswith(before[:19])
+        assert entry["query"].get("source") == "connection"
+    want = sorted(e["errorId"] for e in expected if after <= e["occurredAt"] < before and e["source"] == "connection")
+    assert sorted(e["errorId"] for e in result["r0"]["errors"]) == want

@@ -2,11 +2,11 @@
 
 import json
 
-from emulator import activepieces_state as ap
-from emulator import cloudflare_state as cf
-from emulator import scenario as celigo_scenarios
-from emulator.superai_state import flow_ids as superai_flow_ids
-from emulator.superai_state import generate as superai_generate
+from emulator.activepieces import state as ap
+from emulator.cloudflare import state as cf
+from emulator.celigo import scenario as celigo_scenarios
+from emulator.superai.state import flow_ids as superai_flow_ids
+from emulator.superai.state import generate as superai_generate
 
 
 def test_one_playbook_recovers_all_four_platforms(celigo_emulator_factory, activepieces_emulator_factory, cloudflare_emulator_factory,

@@ -1,12 +1,13 @@
 """The modules and the incident_recovery role on SuperAI (platform: superai) through real ansible-playbook runs
-against the SuperAI emulator: failed and stale flow executions are the errors, re-execute is the retry, cancel
-is the resolve."""
+against the SuperAI emulator (strict: every request and response checked against superai-contract.json): failed and
+stale flow executions are the errors, re-execute with only_stale=false is the retry, soft DELETE (backup required)
+is the resolve; a bearer token or a service-account key (auth_header: x-api-key) authenticates."""
 
 import json
 
 import pytest
 
-from emulator.superai_state import execution_ids, flow_ids, generate
+from emulator.superai.state import execution_ids, flow_ids, generate
 
 ENV = {"FLOWOPS_PLATFORM": "superai"}
 STEP = "executions"
@@ -24,7 +25,7 @@ def emulator(superai_emulator_factory):
 @pytest.fixture
 def run(emulator, playbook_for):
     runner = playbook_for(emulator)
-    return lambda tasks, **kwargs: runner.run(tasks, env=ENV, **kwargs)
+    return lambda tasks, env=None, **kwargs: runner.run(tasks, env=dict(ENV, **(env or {})), **kwargs)
 
 
 def ids(handle, statuses, fail_again=None):
@@ -48,6 +49,16 @@ def test_flow_instance_info_reports_open_executions_per_flow(emulator, run):
     assert emulator.non_get_requests() == []
 
 
+def test_a_time_window_is_filtered_on_the_server_and_rechecked(emulator, run):
+    rows = sorted((e for e in emulator.scenario["executions"] if e["status"] in ("failed", "stale")), key=lambda e: e["updated_at"])
+    after, before = rows[2]["updated_at"], rows[-3]["updated_at"]
+    result = run([{"flowops.ipaas.flow_errors_info": all_flows(emulator, occurred_after=after, occurred_before=before)}])
+    assert result.rc == 0, result.output
+    assert {e["retryDataKey"] for e in result["r0"]["errors"]} == {e["id"] for e in rows if after <= e["updated_at"] < before}
+    filtered = [entry["query"] for entry in emulator.requests if "updated_after" in entry["query"]]
+    assert filtered and all(query["updated_before"] for query in filtered)  # the error listings; the counts are unfiltered
+
+
 def test_flow_errors_info_lists_failed_and_stale_executions_and_filters(emulator, run):
     failed, stale = ids(emulator, ["failed"]), ids(emulator, ["stale"])
     one = sorted(failed)[0]
@@ -56,10 +67,9 @@ def test_flow_errors_info_lists_failed_and_stale_executions_and_filters(emulator
         {"flowops.ipaas.flow_errors_info": all_flows(emulator, classifications=["intermittent"])},
         {"flowops.ipaas.flow_errors_info": all_flows(emulator, codes=["stale"], max_records=0)},
         {"flowops.ipaas.flow_errors_info": all_flows(emulator, retry_data_keys=[one])},
-        {"flowops.ipaas.flow_errors_info": all_flows(emulator, resolved=True)},
     ])
     assert result.rc == 0, result.output
-    everything, intermittent, only_stale, single, resolved = (result["r%d" % n] for n in range(5))
+    everything, intermittent, only_stale, single = (result["r%d" % n] for n in range(4))
     assert everything["total"] == len(failed | stale)
     assert everything["summary"]["by_classification"] == {"intermittent": len(failed), "none": len(stale)}
     assert everything["summary"]["retryable"] == len(failed | stale)
@@ -67,7 +77,6 @@ def test_flow_errors_info_lists_failed_and_stale_executions_and_filters(emulator
     assert {error["code"] for error in intermittent["errors"]} == {"failed"}
     assert (only_stale["total"], only_stale["errors"]) == (len(stale), [])
     assert [(e["retryDataKey"], e["errorId"].split("@")[0], e["_stepId"]) for e in single["errors"]] == [(one, one, STEP)]
-    assert {error["retryDataKey"] for error in resolved["errors"]} == ids(emulator, ["cancelled"])
     assert not ids(emulator, ["deleted"]) & {e["retryDataKey"] for e in everything["errors"]}
 
 
@@ -88,9 +97,12 @@ def test_retry_re_executes_each_failed_execution_once_and_a_rerun_sends_nothing(
     assert result.rc == 0, result.output
     failed = ids(slow, ["failed"])
     assert result["r0"]["changed"] is True and result["r0"]["counts"]["retried"] == len(failed)
-    assert slow.execute_calls == {key: [True] for key in failed}  # strategy retry: only_stale=true
+    assert slow.execute_calls == {key: [False] for key in failed}  # strategy retry: the whole flow again
     assert {job["_id"] for job in result["r0"]["jobs"]} == failed
-    assert {entry["method"] for entry in slow.non_get_requests()} == {"POST"}
+    writes = slow.non_get_requests()
+    assert {(entry["method"], entry["path"].rsplit("/", 1)[1]) for entry in writes} == {("POST", "execute")}
+    assert all(entry["query"] == {"only_stale": "false"} for entry in writes)
+    assert slow.rejected_writes() == []
 
     slow.clear_requests()
     again = runner.run([task], env=ENV)
@@ -112,21 +124,13 @@ def test_retry_with_wait_reconciles_each_execution_and_reruns_unchanged(emulator
     statuses = emulator.statuses()
     assert {key for key in failed if statuses[key] == "completed"} == failed - flaky
     assert {k["retryDataKey"] for k in json.loads(report.read_text())["keys"] if k["outcome"] == "failed_again"} == flaky
+    assert emulator.rejected_writes() == []
 
     emulator.clear_requests()
     again = run([{"flowops.ipaas.flow_errors_retry": all_flows(emulator, retry_data_keys=sorted(failed - flaky))}])
     assert again.rc == 0, again.output
     assert again["r0"]["changed"] is False
     assert emulator.non_get_requests() == []
-
-
-def test_latest_version_strategy_re_runs_the_whole_flow(emulator, run):
-    key = sorted(ids(emulator, ["stale"]))[0]
-    result = run([{"flowops.ipaas.flow_errors_retry": all_flows(emulator, retry_data_keys=[key], strategy="latest_version")}])
-    assert result.rc == 0, result.output
-    assert emulator.execute_calls == {key: [False]}
-    flow = next(f for f in emulator.scenario["flows"] if f["id"] == emulator.state.executions[key]["flow_id"])
-    assert emulator.state.executions[key]["flow_version"] == flow["version"]
 
 
 def test_a_409_fails_that_execution_in_one_line_and_the_others_are_retried(emulator, run):
@@ -144,24 +148,69 @@ def test_a_409_fails_that_execution_in_one_line_and_the_others_are_retried(emula
     assert "\n" not in result["r0"]["msg"]
 
 
-def test_resolve_cancels_stale_executions_with_a_backup_and_reruns_unchanged(emulator, run, tmp_path):
+def test_resolve_soft_deletes_failed_executions_with_a_backup_and_reruns_unchanged(emulator, run, tmp_path):
     backup = tmp_path / "backup.jsonl"
-    stale = ids(emulator, ["stale"])
-    options = all_flows(emulator, codes=["stale"], backup=True, backup_file=str(backup), backup_retry_data=True)
+    failed = ids(emulator, ["failed"])
+    options = all_flows(emulator, codes=["failed"], backup=True, backup_file=str(backup), backup_retry_data=True)
     task = {"flowops.ipaas.flow_errors_resolve": options}
-    result = run([task, {"flowops.ipaas.flow_errors_info": all_flows(emulator, resolved=True)}])
+    result = run([task, {"flowops.ipaas.flow_errors_info": all_flows(emulator)}])
     assert result.rc == 0, result.output
-    assert result["r0"]["counts"]["resolved"] == len(stale)
-    assert set(emulator.cancel_calls) == stale
-    assert all(status == "cancelled" for key, status in emulator.statuses().items() if key in stale)
+    assert result["r0"]["changed"] is True and result["r0"]["counts"]["resolved"] == len(failed)
+    assert emulator.delete_calls == {key: 1 for key in failed}
+    assert emulator.cancel_calls == {}  # cancel is for running executions; it is never sent
+    assert all(status == "deleted" for key, status in emulator.statuses().items() if key in failed)
+    assert emulator.rejected_writes() == []
     saved = [json.loads(line) for line in backup.read_text().splitlines()]
-    assert {r["retryDataKey"] for r in saved} == stale and all(r["retryData"]["input"]["file_key"] for r in saved)
-    assert stale < {error["retryDataKey"] for error in result["r1"]["errors"]}
+    assert sorted(r["retryDataKey"] for r in saved) == sorted(failed)
+    assert all(r["code"] == "failed" and r["retryData"]["input"]["file_key"] for r in saved)
+    assert not failed & {error["retryDataKey"] for error in result["r1"]["errors"]}  # gone from the listing
+    assert result["r1"]["total"] == len(ids(emulator, ["stale"]))
 
     emulator.clear_requests()
     again = run([task])
-    assert again.rc == 0 and again["r0"]["changed"] is False
+    assert again.rc == 0, again.output
+    assert again["r0"]["changed"] is False and again["r0"]["counts"]["selected"] == 0
     assert emulator.non_get_requests() == []
+
+
+def test_resolve_without_a_backup_fails_in_one_line_naming_backup_and_sends_nothing(emulator, run):
+    task = {"flowops.ipaas.flow_errors_resolve": all_flows(emulator, codes=["failed"])}
+    result = run([dict(task, ignore_errors=True)])
+    assert result.rc == 0, result.output
+    message = result["r0"]["msg"]
+    assert result["r0"]["failed"] is True and "\n" not in message
+    assert message == ("backup: platform 'superai' deletes resolved items for good (soft DELETE: no undelete); "
+                       "set backup: true so a copy is kept first")
+    assert emulator.requests == []
+
+    preview = run([task], check=True)  # check mode writes nothing, so it needs no backup
+    assert preview.rc == 0, preview.output
+    assert preview["r0"]["changed"] is True and preview["r0"]["counts"]["resolved"] == len(ids(emulator, ["failed"]))
+    assert emulator.non_get_requests() == []
+
+
+def test_a_service_account_key_works_with_auth_header_x_api_key(emulator, run):
+    key = sorted(ids(emulator, ["failed"], fail_again=False))[0]
+    env = {"FLOWOPS_AUTH_HEADER": "x-api-key"}
+    tasks = [{"flowops.ipaas.flow_errors_info": all_flows(emulator, max_records=0)},
+             {"flowops.ipaas.flow_errors_retry": all_flows(emulator, retry_data_keys=[key], wait=True, poll_interval=0.2)}]
+    result = run(tasks, token=emulator.api_key, env=env)
+    assert result.rc == 0, result.output
+    assert result["r0"]["total"] == len(ids(emulator, ["failed", "stale"]))
+    assert result["r1"]["counts"]["succeeded"] == 1 and emulator.execute_calls == {key: [False]}
+    assert emulator.rejected_writes() == []
+    refused = run([dict(tasks[0], ignore_errors=True)], token=emulator.token, env=env)  # a JWT is not a key
+    assert "HTTP 401 [unauthorized] Invalid authentication token" in refused["r0"]["msg"]
+
+
+def test_another_platform_refuses_x_api_key_in_one_line(emulator, run):
+    tasks = [{"flowops.ipaas.flow_instance_info": {"flow_ids": ["6a0fc7eb7202049b32ea45b1"]}, "ignore_errors": True}]
+    result = run(tasks, env={"FLOWOPS_PLATFORM": "celigo", "FLOWOPS_AUTH_HEADER": "x-api-key"})
+    assert result.rc == 0, result.output
+    message = result["r0"]["msg"]
+    assert result["r0"]["failed"] is True and "\n" not in message
+    assert message == "auth_header: platform 'celigo' takes only bearer, not 'x-api-key'"
+    assert emulator.requests == []
 
 
 def test_what_superai_cannot_do_fails_in_one_line_before_any_request(emulator, run):
@@ -171,17 +220,21 @@ def test_what_superai_cannot_do_fails_in_one_line_before_any_request(emulator, r
         {"flowops.ipaas.flow_errors_retry": {"flow_ids": flows, "strategy": "exponential_decay"}},
         {"flowops.ipaas.flow_errors_info": {"abstract_flow_id": ["a1"]}},
         {"flowops.ipaas.flow_instance_info": {"integration_id": "i1"}},
-        {"flowops.ipaas.flow_errors_resolve": {"flow_ids": flows, "batch_size": 10}},
+        {"flowops.ipaas.flow_errors_resolve": {"flow_ids": flows, "batch_size": 10, "backup": True}},
+        {"flowops.ipaas.flow_errors_retry": {"flow_ids": flows, "strategy": "latest_version"}},
+        {"flowops.ipaas.flow_errors_info": {"flow_ids": flows, "resolved": True}},
     ]
     result = run([dict(task, ignore_errors=True) for task in tasks])
     assert result.rc == 0, result.output
     messages = [result["r%d" % n]["msg"] for n in range(len(tasks))]
     assert all(result["r%d" % n]["failed"] for n in range(len(tasks)))
     assert messages[0].startswith("platform 'superai' does not support flow_connection_replace; ")
-    assert messages[1] == "platform 'superai' does not support strategy 'exponential_decay'; use one of retry, latest_version"
+    assert messages[1] == "platform 'superai' does not support strategy 'exponential_decay'; use one of retry"
     assert messages[2].startswith("platform 'superai' does not support abstract_flow_id; ")
     assert messages[3].startswith("platform 'superai' does not support integration_id; ")
     assert messages[4] == "batch_size: 10 is out of range; use a value between 1 and 1 (the API takes at most 1 a call)"
+    assert messages[5] == "platform 'superai' does not support strategy 'latest_version'; use one of retry"
+    assert messages[6].startswith("platform 'superai' does not support resolved; resolve soft-deletes executions")
     assert all("\n" not in message for message in messages)
     assert emulator.requests == []
 
@@ -206,6 +259,8 @@ def test_incident_recovery_role_recovers_failed_executions_and_reruns_unchanged(
     assert set(calls) == failed  # stale executions (classification none) are left alone
     assert all(len(calls[key]) == (2 if key in flaky else 1) for key in failed)
     assert report["left_open"]["by_classification"] == {"none": len(ids(emulator, ["stale"]))}
+
+    assert emulator.rejected_writes() == []
 
     emulator.clear_requests()
     second = recover("second")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 @pytest.fixture

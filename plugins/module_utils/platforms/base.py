@@ -12,7 +12,9 @@ platform's REST API. Records an adapter returns are normalised:
   ``retryDataKey`` (absent when not retryable) is what a retry takes
 - job: ``{"_id", "status", "done"}`` plus the platform's fields
 
-Anything a platform cannot do raises ``UnsupportedOperation`` naming the platform.
+What a platform can do is declared as data (``capabilities``); anything it cannot do raises
+``UnsupportedOperation`` naming the platform, before any request. Listings go through the shared pagers
+(paging.py), fan-out through the run's ``RunContext``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,20 +32,69 @@ def path_segment(value):
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
+# Operations an adapter may implement; ``capabilities`` names the ones it does.
+OPERATIONS = ("get_flow", "list_flows", "flow_steps", "error_summary", "iter_errors", "retry", "resolve", "get_job",
+              "retry_data", "get_connection", "flow_connections", "replace_connection", "run_flow")
+
+
+def flow_record(flow_id, name, disabled=False, abstract_flow_id=None, integration_id=None, **extra):
+    """A normalised flow: the shared fields, then any platform fields in ``extra``."""
+    record = {"_id": flow_id, "name": name, "disabled": bool(disabled), "_abstractFlowId": abstract_flow_id,
+              "_integrationId": integration_id}
+    record.update(extra)
+    return record
+
+
+def error_record(raw, flow_id, step_id, error_id, retry_data_key, occurred_at, source, code, message, classification,
+                 tags=None):
+    """A normalised error: the platform's record (``raw``) plus the shared fields every module reads."""
+    record = dict(raw)
+    record.update({
+        "errorId": error_id, "retryDataKey": retry_data_key, "occurredAt": occurred_at, "source": source,
+        "code": code, "message": message, "classification": classification, "tags": list(tags or []),
+        "_flowId": flow_id, "_stepId": step_id,
+    })
+    return record
+
+
 class PlatformAdapter:
     name = None
     # region -> base URL; the first entry is the default.
     regions = {}
-    auth_header = "Authorization"
-    auth_prefix = "Bearer "
+    # auth_header option value -> (header, prefix); the first entry is the default.
+    auth_forms = {"bearer": ("Authorization", "Bearer ")}
     retry_strategies = ()
     max_retry_batch = 1000
+    # What this platform implements (names from OPERATIONS, plus features such as "restart_from_step").
+    capabilities = frozenset()
+    # How flow_errors_resolve dismisses an error: "server" (the platform keeps it as resolved), "delete" (the
+    # platform removes it for good: a backup is required), or "local" (the platform has no call that dismisses
+    # a finished item: the decision is recorded in the collection's dismissed file and later runs skip it).
+    resolve_mode = "server"
     # operation -> what to tell the operator instead, for operations the platform lacks
     unsupported_hints = {}
 
-    def __init__(self, client, params=None):
+    def __init__(self, client, connection=None):
         self.client = client
-        self.params = params or {}
+        self.connection = connection or {}
+        self.ctx = None
+
+    def bind(self, ctx):
+        """Attach the run's context: fan-out width and warnings for work the adapter spreads out itself."""
+        self.ctx = ctx
+
+    def fan_out_all(self, func, items):
+        if self.ctx is None:
+            return [(item, func(item)) for item in items]
+        return self.ctx.fan_out_all(func, items)
+
+    def warn(self, message):
+        if self.ctx is not None:
+            self.ctx.warn(message)
+
+    def fetch(self, path, params=None):
+        """One GET for the pagers; adapters with an envelope to check override it."""
+        return self.client.request("GET", path, params=params)
 
     @classmethod
     def validate(cls, params):
@@ -59,13 +110,29 @@ class PlatformAdapter:
                                   % (region, cls.name, ", ".join(sorted(cls.regions))))
         return cls.regions[region]
 
+    @classmethod
+    def auth(cls, form):
+        """``(header, prefix)`` for the ``auth_header`` option; a form the platform does not take is refused."""
+        form = form or next(iter(cls.auth_forms))
+        if form not in cls.auth_forms:
+            raise ValidationError("auth_header: platform '%s' takes only %s, not '%s'"
+                                  % (cls.name, " or ".join(sorted(cls.auth_forms)), form))
+        return cls.auth_forms[form]
+
+    def dismissal_scope(self):
+        """What names this account in the default dismissed file (``resolve_mode = "local"``)."""
+        return self.connection.get("account_id") or self.connection.get("project_id") or self.client.base_url
+
+    def supports(self, capability):
+        return capability in self.capabilities
+
     def unsupported(self, operation, hint=None):
         return UnsupportedOperation(self.name, operation, hint or self.unsupported_hints.get(operation))
 
-    def require(self, method, what):
-        """Fail before any request when this platform does not implement ``method`` (named ``what`` to the user)."""
-        if getattr(type(self), method) is getattr(PlatformAdapter, method):
-            raise self.unsupported(what)
+    def require(self, capability, what=None):
+        """Fail before any request when this platform lacks ``capability`` (named ``what`` to the user)."""
+        if capability not in self.capabilities:
+            raise self.unsupported(what or capability)
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):
@@ -85,11 +152,23 @@ class PlatformAdapter:
     def iter_errors(self, flow_id, step_id, resolved=False):
         raise self.unsupported("listing errors")
 
-    def retry(self, flow_id, step_id, keys, strategy):
-        """Submit keys for retry; returns a job dict, or None when the platform matched nothing."""
+    def retry(self, flow_id, step_id, keys, strategy, options=None):
+        """Submit keys for retry; returns a job dict, or None when the platform matched nothing.
+
+        ``options`` holds platform features the module validated against ``capabilities``
+        (for example ``{"from_step": "charge card"}``).
+        """
         raise self.unsupported("retrying errors")
 
+    def key_outcomes(self, job_id):
+        """``{retryDataKey: "succeeded" | "failed_again" | "pending"}`` where the job itself tells, else None.
+
+        Reconciliation asks this first; keys it leaves out are reconciled against a fresh listing.
+        """
+        return None
+
     def resolve(self, flow_id, step_id, error_ids):
+        """Dismiss errors on the platform (``resolve_mode`` "server" or "delete")."""
         raise self.unsupported("resolving errors")
 
     def get_job(self, job_id):

@@ -1,27 +1,48 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Celigo integrator.io: the Flows API (see docs/platforms.md for the quirks this follows)."""
+"""Celigo integrator.io: the Flows API (see docs/platforms/celigo.md for the contract this follows)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import iter_body_pages, iter_link_pages
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter, path_segment
+from datetime import timedelta
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.paging import LinkHeaderPager, NextUrlPager
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import OPERATIONS, PlatformAdapter, flow_record, path_segment
 
 JOB_DONE = ("completed", "failed", "canceled")
 RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_decay"}
+FLOW_PAGER = LinkHeaderPager()
+ERROR_PAGERS = {"errors": NextUrlPager("errors"), "resolved": NextUrlPager("resolved")}
+
+
+def _iso_ms(moment, round_up=False):
+    """UTC ISO 8601 with milliseconds, rounded so the server's window is never narrower than the selection's."""
+    if round_up and moment.microsecond % 1000:
+        moment += timedelta(milliseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
 
 
 def _flow_record(raw):
-    return {
-        "_id": raw.get("_id"),
-        "name": raw.get("name"),
-        "disabled": bool(raw.get("disabled", False)),
-        "_abstractFlowId": raw.get("_abstractFlowId"),
-        "_integrationId": raw.get("_integrationId"),
-    }
+    return flow_record(raw.get("_id"), raw.get("name"), raw.get("disabled", False), raw.get("_abstractFlowId"),
+                       raw.get("_integrationId"))
+
+
+def error_query(filters):
+    """The query of GET .../errors for the selection's server-side filters (Celigo "Errors API endpoints":
+    occurredAt_gte / occurredAt_lte in UTC ISO 8601, source repeated once per value). Only the open listing
+    takes them: the resolved listing filters on resolvedAt, so resolved errors are filtered client-side."""
+    filters = filters or {}
+    query = {}
+    if filters.get("occurred_after"):
+        query["occurredAt_gte"] = _iso_ms(filters["occurred_after"])
+    if filters.get("occurred_before"):
+        query["occurredAt_lte"] = _iso_ms(filters["occurred_before"], round_up=True)
+    if filters.get("sources"):
+        query["source"] = list(filters["sources"])
+    return query
 
 
 def step_refs(flow):
@@ -48,10 +69,12 @@ def step_refs(flow):
 
 class CeligoAdapter(PlatformAdapter):
     name = "celigo"
-    # Paths start with /v1 on both regional hosts.
-    regions = {"us": "https://api.integrator.io", "eu": "https://api.eu.integrator.io"}
+    # Paths start with /v1 on every regional host (au and ca: celigo/ai mcp/resources/api-reference.md).
+    regions = {"us": "https://api.integrator.io", "eu": "https://api.eu.integrator.io",
+               "au": "https://api.au.integrator.io", "ca": "https://api.ca.integrator.io"}
     retry_strategies = ("retry", "exponential_decay")
     max_retry_batch = 1000
+    capabilities = frozenset(OPERATIONS) | {"server_filters"}
 
     def get_flow(self, flow_id):
         return _flow_record(self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id)).object())
@@ -62,7 +85,7 @@ class CeligoAdapter(PlatformAdapter):
             params["_abstractFlowId"] = abstract_flow_id
         if integration_id:
             params["_integrationId"] = integration_id
-        for raw in iter_link_pages(self.client, "/v1/flows", params=params):
+        for raw in FLOW_PAGER.items(self.fetch, "/v1/flows", params):
             yield _flow_record(raw)
 
     def flow_steps(self, flow_id):
@@ -84,15 +107,15 @@ class CeligoAdapter(PlatformAdapter):
             for entry in body.get("flowErrors") or []
         )
 
-    def iter_errors(self, flow_id, step_id, resolved=False):
+    def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
         kind = "resolved" if resolved else "errors"
         path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), kind)
-        for error in iter_body_pages(self.client, path, items_key=kind):
+        for error in ERROR_PAGERS[kind].items(self.fetch, path, None if resolved else error_query(filters)):
             error["_flowId"] = flow_id
             error["_stepId"] = step_id
             yield error
 
-    def retry(self, flow_id, step_id, keys, strategy):
+    def retry(self, flow_id, step_id, keys, strategy, options=None):
         path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), RETRY_PATHS[strategy])
         response = self.client.request("POST", path, body={"retryDataKeys": list(keys)})
         return self._job(response.object()) if response.body is not None else None

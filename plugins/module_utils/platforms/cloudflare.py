@@ -1,73 +1,84 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cloudflare Workflows: the instances API (see docs/platforms/cloudflare.md for the mapping).
+"""Cloudflare Workflows: the instances API (docs/platforms/cloudflare.md has the contract table and its sources).
 
 A flow is a workflow (its name is the id), an error is an errored instance. Workflows have no steps the API
 lists errors by, so every flow has the one pseudo step ``instances``. The instance id is the retry key (a
 restart keeps it); the error id is ``<instance id>@<ended_on>``, so an instance that errors again after a
-restart comes back under a new error id.
+restart comes back under a new error id. Workflows has no call that dismisses a finished instance (terminate
+is refused on one), so errors are resolved locally: the resolve module records them in the dismissed file.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from urllib.parse import unquote
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out_all
+from ansible_collections.flowops.ipaas.plugins.module_utils.classification import classify_message
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import MAX_PAGES
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter, path_segment
+from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager, NumberedPager
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
+    PlatformAdapter, error_record, flow_record, path_segment)
 
 PSEUDO_STEP = "instances"
+# The engine's final statuses (workers-sdk workflows-shared/src/engine.ts); the others are still under way.
 FINAL_STATUSES = ("complete", "errored", "terminated")
+ACTIVE_STATUSES = ("queued", "running", "paused", "waiting", "waitingForPause", "rollingBack")
 PER_PAGE = 100  # the documented maximum of per_page on both listings
-# First match wins; tested against "<error name>: <message>". Maps Cloudflare errors onto the shared vocabulary.
-CLASSIFICATION_RULES = (
-    ("rate_limit", r"\b429\b|too many requests|rate.?limit|quota.?exceeded"),
-    ("governance", r"exceeded (cpu|memory|step|the step)|resource limit|limit of \d+ steps"),
-    ("intermittent", r"timeout|timed out|internal.?error|network connection lost|econnreset|socket hang up|"
-                     r"\b50[234]\b|temporarily unavailable"),
-    ("connection", r"\b40[13]\b|unauthori[sz]ed|forbidden|authentication"),
-    ("too_large", r"\b413\b|too large|exceeds the maximum size"),
-    ("duplicate", r"duplicate|already exists"),
-    ("missing", r"\b404\b|not found"),
-    ("parse", r"^syntaxerror|json|unexpected token"),
-    ("value", r"^nonretryableerror|^typeerror|^rangeerror|invalid|validation"),
-)
-_RULES = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in CLASSIFICATION_RULES)
+# Instances page by cursor only (page and cursor are mutually exclusive); the last page has no or an empty cursor.
+INSTANCE_PAGER = CursorPager("result", "result_info.cursor", size_param="per_page", size=PER_PAGE)
+WORKFLOW_PAGER = NumberedPager("result", PER_PAGE, total_pages_key="result_info.total_pages")
+RESOLVED_HINT = ("Workflows keeps no resolved errors: flow_errors_resolve records them in the dismissed file "
+                 "(dismissed_file) and sends nothing, and a terminated instance is not a resolved error")
 
 
 def classify(name, message):
     """The shared classification of a Cloudflare error ``{name, message}``; ``none`` when nothing fits."""
-    text = "%s: %s" % (name or "Error", message or "")
-    return next((label for label, rule in _RULES if rule.search(text)), "none")
+    return classify_message("%s: %s" % (name or "Error", message or ""))
 
 
 def _failed_step(steps):
     """Name of the last step whose run ended in an error, or None."""
     for step in reversed(steps or []):
-        if isinstance(step, dict) and (step.get("error") or step.get("success") is False) and step.get("name"):
+        if isinstance(step, dict) and step.get("name") and (step.get("success") is False or step.get("error")):
             return step["name"]
     return None
 
 
+def _ran_steps(steps):
+    """Names of the ``step.do`` steps in an instance's execution history (GET calls them type ``step``)."""
+    return [step["name"] for step in steps or [] if isinstance(step, dict) and step.get("type") == "step" and step.get("name")]
+
+
+def _is_missing(exc):
+    """A missing workflow or instance: HTTP 404, or an engine message such as ``instance.not_found``."""
+    return exc.status == 404 or "not_found" in str(exc.message)
+
+
 def _flow_record(raw):
-    return {"_id": raw.get("name"), "name": raw.get("name"), "disabled": False, "_abstractFlowId": None,
-            "_integrationId": raw.get("script_name"), "workflowId": raw.get("id")}
+    return flow_record(raw.get("name"), raw.get("name"), integration_id=raw.get("script_name"), workflowId=raw.get("id"))
 
 
 class CloudflareAdapter(PlatformAdapter):
     name = "cloudflare"
     # One global host; paths below are relative to the /client/v4 prefix.
     regions = {"global": "https://api.cloudflare.com/client/v4"}
-    unsupported_hints = {"flow_connection_replace": "workflows have no connections: change the Worker's bindings and redeploy"}
+    resolve_mode = "local"
+    unsupported_hints = {
+        "flow_connection_replace": "workflows have no connections: change the Worker's bindings and redeploy",
+        "resolve": "Workflows cannot dismiss an errored instance: terminate is refused on a finished instance",
+    }
     retry_strategies = ("retry",)
+    capabilities = frozenset(("get_flow", "list_flows", "flow_steps", "error_summary", "iter_errors", "retry", "get_job",
+                              "retry_data", "restart_from_step"))
     # PATCH .../instances/{id}/status restarts one instance; there is no bulk restart.
     max_retry_batch = 1
+
+    def __init__(self, client, connection=None):
+        super().__init__(client, connection)
+        self._unknown_jobs = set()  # jobs last seen in a status the collection does not know
 
     @classmethod
     def validate(cls, params):
@@ -76,46 +87,36 @@ class CloudflareAdapter(PlatformAdapter):
         if params.get("abstract_flow_id"):
             raise UnsupportedOperation(cls.name, "abstract_flow_id",
                                        "select workflows by name with flow_ids or by Worker script with integration_id")
+        if params.get("resolved"):
+            raise UnsupportedOperation(cls.name, "resolved: true", RESOLVED_HINT)
 
     # Requests ------------------------------------------------------------------------------------
 
     def _path(self, *parts):
-        return "accounts/%s/workflows%s" % (path_segment(self.params["account_id"]), "".join("/" + path_segment(p) for p in parts))
+        return "accounts/%s/workflows%s" % (path_segment(self.connection["account_id"]), "".join("/" + path_segment(p) for p in parts))
 
     def _call(self, method, path, params=None, body=None):
         """The whole ``{success, errors, messages, result, result_info}`` envelope; HTTP errors raise in the client."""
         envelope = self.client.request(method, path, params=params, body=body).body
+        self._check_envelope(envelope, method, path)
+        return envelope
+
+    @staticmethod
+    def _check_envelope(envelope, method, path):
         if not isinstance(envelope, dict):
             raise FlowOpsError("expected the {success, result} envelope, got %s" % type(envelope).__name__, method=method, path=path)
         if envelope.get("success") is False:
             messages = [str(e.get("message")) for e in envelope.get("errors") or [] if isinstance(e, dict) and e.get("message")]
             raise FlowOpsError("the API answered success: false: %s" % ("; ".join(messages) or "no message"), method=method, path=path)
-        return envelope
 
-    def _pages(self, path, params, cursor_paging):
-        """Items of a listing: by ``result_info.cursor`` (instances) or by ``page`` (workflows)."""
-        seen, page = set(), 1
-        while True:
-            query = dict(params, per_page=PER_PAGE)
-            if not cursor_paging:
-                query["page"] = page
-            envelope = self._call("GET", path, params=query)
-            items = envelope.get("result") or []
-            yield from items
-            info = envelope.get("result_info") or {}
-            if cursor_paging:
-                cursor = info.get("cursor")
-                if not cursor or not items:
-                    return
-                if cursor in seen or len(seen) >= MAX_PAGES:
-                    raise FlowOpsError("the server returned the same cursor twice; stopping to avoid a loop", method="GET", path=path)
-                seen.add(cursor)
-                params = dict(params, cursor=cursor)
-            else:
-                total_pages = info.get("total_pages")
-                if not items or (page >= total_pages if total_pages else len(items) < PER_PAGE) or page >= MAX_PAGES:
-                    return
-                page += 1
+    def fetch(self, path, params=None):
+        """One GET for the pagers, with the envelope checked."""
+        response = self.client.request("GET", path, params=params)
+        self._check_envelope(response.body, "GET", path)
+        return response
+
+    def _instance(self, flow_id, instance_id):
+        return self._call("GET", self._path(flow_id, "instances", instance_id))["result"] or {}
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):
@@ -124,7 +125,7 @@ class CloudflareAdapter(PlatformAdapter):
     def list_flows(self, abstract_flow_id=None, integration_id=None):
         if abstract_flow_id:
             raise self.unsupported("abstract_flow_id", "select workflows by name with flow_ids or by Worker script with integration_id")
-        for raw in self._pages(self._path(), {}, cursor_paging=False):
+        for raw in WORKFLOW_PAGER.items(self.fetch, self._path()):
             if not integration_id or raw.get("script_name") == integration_id:
                 yield _flow_record(raw)
 
@@ -132,35 +133,40 @@ class CloudflareAdapter(PlatformAdapter):
         return [{"_id": PSEUDO_STEP, "name": "workflow instances", "type": "instances"}]
 
     def error_summary(self, flow_id):
-        envelope = self._call("GET", self._path(flow_id, "instances"), params={"status": "errored", "per_page": 1})
-        info = envelope.get("result_info") or {}
-        count = info.get("total_count", len(envelope.get("result") or []))
-        return {PSEUDO_STEP: {"open_errors": count, "last_error_at": None}}
+        """The workflow's own count of errored instances (``instances.errored``; an absent key is 0)."""
+        counts = (self._call("GET", self._path(flow_id))["result"] or {}).get("instances") or {}
+        errored = counts.get("errored") or 0
+        return {PSEUDO_STEP: {"open_errors": int(errored), "last_error_at": None}}
 
     # Errors --------------------------------------------------------------------------------------
-    def iter_errors(self, flow_id, step_id, resolved=False):
-        """Errored instances (``resolved``: terminated ones), each read once more for its error and steps."""
-        status = "terminated" if resolved else "errored"
-        path = self._path(flow_id, "instances")
-        workers = self.params.get("max_concurrency") or 1
+    def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
+        """Errored instances, each read once more for its error and steps.
+
+        ``filters`` are not sent: which time ``date_start``/``date_end`` bound is not established, and an
+        error's time is ``ended_on``, so a server-side window could drop errors; the selection filters instead.
+        """
+        if resolved:
+            raise self.unsupported("resolved: true", RESOLVED_HINT)
         batch = []
-        for listed in self._pages(path, {"status": status}, cursor_paging=True):
+        for listed in INSTANCE_PAGER.items(self.fetch, self._path(flow_id, "instances"), {"status": "errored"}):
+            if listed.get("status") != "errored":
+                continue  # never take another status for an error, whatever the filter did
             batch.append(listed)
             if len(batch) == PER_PAGE:
-                yield from self._records(flow_id, batch, workers)
+                yield from self._records(flow_id, batch)
                 batch = []
-        yield from self._records(flow_id, batch, workers)
+        yield from self._records(flow_id, batch)
 
-    def _records(self, flow_id, listed, workers):
-        for item, detail in fan_out_all(lambda entry: self._detail(flow_id, entry["id"]), listed, workers):
+    def _records(self, flow_id, listed):
+        for item, detail in self.fan_out_all(lambda entry: self._detail(flow_id, entry["id"]), listed):
             if detail is not None:
                 yield self._error_record(flow_id, item, detail)
 
     def _detail(self, flow_id, instance_id):
         try:
-            return self._call("GET", self._path(flow_id, "instances", instance_id))["result"] or {}
+            return self._instance(flow_id, instance_id)
         except FlowOpsError as exc:
-            if exc.status == 404:
+            if _is_missing(exc):
                 return None  # gone between the listing and this read (retention): nothing to recover
             raise
 
@@ -170,37 +176,53 @@ class CloudflareAdapter(PlatformAdapter):
         name, message = error.get("name") or "Error", error.get("message") or ""
         occurred = listed.get("ended_on") or listed.get("modified_on") or listed.get("created_on")
         trigger = (detail.get("trigger") or {}).get("source")
-        return {
-            "errorId": "%s@%s" % (listed["id"], occurred), "retryDataKey": listed["id"], "occurredAt": occurred,
-            "source": _failed_step(detail.get("steps")) or "workflow", "code": name, "message": message,
-            "classification": classify(name, message), "tags": ["trigger:%s" % trigger] if trigger else [],
-            "status": listed.get("status"), "created_on": listed.get("created_on"), "ended_on": listed.get("ended_on"),
-            "version_id": listed.get("version_id"), "_flowId": flow_id, "_stepId": PSEUDO_STEP,
-        }
+        return error_record(listed, flow_id, PSEUDO_STEP, "%s@%s" % (listed["id"], occurred), listed["id"], occurred,
+                            _failed_step(detail.get("steps")) or "workflow", name, message, classify(name, message),
+                            ["trigger:%s" % trigger] if trigger else [])
 
-    def _set_status(self, flow_id, instance_id, action):
-        path = self._path(flow_id, "instances", instance_id, "status")
-        return self._call("PATCH", path, body={"status": action}).get("result") or {}
-
-    def retry(self, flow_id, step_id, keys, strategy):
-        """Restart one instance; the job is the instance itself, done once it reaches a final status."""
+    # Restarts ------------------------------------------------------------------------------------
+    def retry(self, flow_id, step_id, keys, strategy, options=None):
+        """Restart one instance (from ``options["from_step"]`` when given); the job is the instance itself."""
         keys = list(keys)
         if len(keys) != 1:
             raise FlowOpsError("platform 'cloudflare' restarts one instance a call, got %d keys" % len(keys))
-        result = self._set_status(flow_id, keys[0], "restart")
-        return {"_id": "%s/%s" % (path_segment(flow_id), path_segment(keys[0])), "status": result.get("status") or "queued", "done": False}
+        instance_id, body = keys[0], {"status": "restart"}
+        from_step = (options or {}).get("from_step")
+        if from_step:
+            self._check_step_ran(flow_id, instance_id, from_step)
+            body["from"] = {"name": from_step}
+        path = self._path(flow_id, "instances", instance_id, "status")
+        result = self._call("PATCH", path, body=body).get("result") or {}
+        return {"_id": "%s/%s" % (path_segment(flow_id), path_segment(instance_id)), "status": result.get("status") or "queued",
+                "done": False}
+
+    def _check_step_ran(self, flow_id, instance_id, step):
+        """The engine refuses a restart from a step that is not in the execution history: check before sending."""
+        ran = _ran_steps(self._instance(flow_id, instance_id).get("steps"))
+        if step not in ran:
+            raise FlowOpsError("restart_from_step: instance %s has no step '%s' in its execution history (steps run: %s); "
+                               "not restarted" % (instance_id, step, ", ".join(ran) or "none"))
 
     def get_job(self, job_id):
+        """Done at a final status. A status the collection does not know (``unknown``, a new one) also ends the
+        wait, with a warning, and ``key_outcomes`` then reports the instance pending rather than guessing."""
         flow_id, _sep, instance_id = job_id.partition("/")
-        detail = self._call("GET", self._path(unquote(flow_id), "instances", unquote(instance_id)))["result"] or {}
-        return {"_id": job_id, "status": detail.get("status"), "done": detail.get("status") in FINAL_STATUSES}
+        status = self._instance(unquote(flow_id), unquote(instance_id)).get("status")
+        if status in FINAL_STATUSES or status in ACTIVE_STATUSES:
+            self._unknown_jobs.discard(job_id)
+            return {"_id": job_id, "status": status, "done": status in FINAL_STATUSES}
+        if job_id not in self._unknown_jobs:
+            self._unknown_jobs.add(job_id)
+            self.warn("instance %s of workflow %s reports status %r, which the collection does not know: not waiting for it; "
+                      "its key is reported pending" % (unquote(instance_id), unquote(flow_id), status))
+        return {"_id": job_id, "status": status, "done": True}
 
-    def resolve(self, flow_id, step_id, error_ids):
-        """Terminate the instances: they leave the errored listing for good (a restart would bring them back)."""
-        for error_id in error_ids:
-            self._set_status(flow_id, error_id.rpartition("@")[0] or error_id, "terminate")
+    def key_outcomes(self, job_id):
+        if job_id in self._unknown_jobs:
+            return {unquote(job_id.partition("/")[2]): "pending"}
+        return None
 
     def retry_data(self, flow_id, step_id, key):
         """What a restart re-runs with: the instance's params, trigger and version."""
-        detail = self._call("GET", self._path(flow_id, "instances", key))["result"] or {}
+        detail = self._instance(flow_id, key)
         return {"params": detail.get("params"), "trigger": detail.get("trigger"), "versionId": detail.get("versionId")}

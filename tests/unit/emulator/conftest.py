@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 class Api:

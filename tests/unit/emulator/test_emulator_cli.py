@@ -8,9 +8,9 @@ import sys
 import pytest
 import requests
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from emulator.celigo import CeligoApp
-from emulator.server import EmulatorServer, check_loopback
+from emulator.core.server import EmulatorServer, check_loopback
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 def import_connection(api, flow_id):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 def walk(api, path, key):
@@ -129,3 +129,30 @@ def test_bad_page_token_is_400(api, instance):
     flow_id, steps = instance
     response = api.get("/v1/flows/%s/%s/errors" % (flow_id, steps[0]), params={"pageToken": "nope"})
     assert response.status_code == 400
+
+
+def test_open_errors_filter_on_occurred_at_and_repeated_source(api, celigo_emulator, instance):
+    """Celigo "Errors API endpoints": occurredAt_gte / occurredAt_lte (UTC ISO 8601) and source."""
+    flow_id, steps = instance
+    celigo_emulator.configure(page_size=2)
+    expected = scenarios.errors(celigo_emulator.scenario, flow_id, steps[1])
+    times = sorted(error["occurredAt"] for error in expected)
+    low, high = times[1], times[-2]
+    sources = sorted(set(error["source"] for error in expected))
+    path = "/v1/flows/%s/%s/errors" % (flow_id, steps[1])
+    got = []
+    params = {"occurredAt_gte": low, "occurredAt_lte": high, "source": sources[:1]}
+    while path:
+        body = api.get(path, params=params).json()
+        got += body["errors"]
+        path = body.get("nextPageURL", "")[len("/api"):]
+        assert "occurredAt" not in path  # the next URL carries only the page token
+    want = [e["errorId"] for e in expected if low <= e["occurredAt"] <= high and e["source"] == sources[0]]
+    assert sorted(e["errorId"] for e in got) == sorted(want) and want
+
+
+def test_bad_occurred_at_filter_is_a_400(api, instance):
+    flow_id, steps = instance
+    response = api.get("/v1/flows/%s/%s/errors" % (flow_id, steps[1]), params={"occurredAt_gte": "yesterday"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid_query_params"

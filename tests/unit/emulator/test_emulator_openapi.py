@@ -7,9 +7,9 @@ import textwrap
 
 import requests
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 from emulator.celigo import openapi_validator
-from emulator.app import Reply
+from emulator.core.app import Reply
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -108,11 +108,11 @@ def test_fixture_teardown_fails_the_test_on_a_violation(tmp_path):
     (tmp_path / "conftest.py").write_text(textwrap.dedent("""
         import sys
         sys.path.insert(0, %r)
-        pytest_plugins = ["emulator.pytest_plugin"]
+        pytest_plugins = ["emulator.celigo.plugin"]
     """ % TESTS_DIR))
     (tmp_path / "test_bad_client.py").write_text(textwrap.dedent("""
         import requests
-        from emulator import scenario
+        from emulator.celigo import scenario
 
         def test_sends_a_bad_body(celigo_emulator):
             flow_id = scenario.instance_ids(celigo_emulator.scenario)[0]

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 RETRY_PATHS = ("retry", "retry_with_exponential_decay")
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from emulator import scenario as scenarios
-from emulator.celigo_state import CeligoState
+from emulator.celigo import scenario as scenarios
+from emulator.celigo.state import CeligoState
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 

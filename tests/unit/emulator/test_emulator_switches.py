@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from emulator import scenario as scenarios
+from emulator.celigo import scenario as scenarios
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
-"""The SuperAI emulator: auth, /api paths, page/page_size listings, statuses, re-execute (only_stale, 409), cancel,
-the shared switches (429s, latency, faults, request log, admin), the scenario generator and the command line."""
+"""The SuperAI emulator: auth (bearer or X-API-Key), /api paths, page/page_size listings and their filters, statuses,
+re-execute (only_stale, 409), soft DELETE, cancel of running executions, strict contract validation, the shared
+switches (429s, latency, faults, request log, admin), the scenario generator and the command line."""
 
+import json
 import os
 import signal
 import subprocess
@@ -11,8 +13,9 @@ import uuid
 import pytest
 import requests
 
-from emulator import scenario as scenario_files
-from emulator.superai_state import SuperAIState, execution_ids, flow_ids, generate, parse_spec
+from emulator.core import scenario_files
+from emulator.superai.contract import contract_validator
+from emulator.superai.state import SuperAIState, execution_ids, flow_ids, generate, parse_spec
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIST = "/api/flow-executions"
@@ -55,8 +58,22 @@ def test_auth_bearer_or_api_key_and_the_error_envelope(emulator, flow):
     assert missing.headers["X-Request-ID"] == body["request_id"] and len(body["request_id"]) == 26
     wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10)
     assert (wrong.status_code, wrong.json()["error"]["message"]) == (401, "Invalid authentication token")
-    assert requests.get(url, headers={"X-API-Key": "saf_emulator_key"}, timeout=10).status_code == 200
+    assert requests.get(url, headers={"X-API-Key": emulator.api_key}, timeout=10).status_code == 200
     assert requests.get(url, headers={"Authorization": "Bearer " + emulator.token}, timeout=10).status_code == 200
+    bad_key = requests.get(url, headers={"X-API-Key": "saf_wrong"}, timeout=10)
+    assert (bad_key.status_code, bad_key.json()["error"]["code"]) == (401, "unauthorized")
+    assert requests.get(url, headers={"X-API-Key": emulator.token}, timeout=10).status_code == 401  # a JWT is not a key
+
+
+def test_every_operation_takes_either_security_scheme(emulator, flow):
+    """Each operation lists BearerAuth and APIKeyAuth as alternatives: the raw key alone in X-API-Key is enough."""
+    key = {"X-API-Key": emulator.api_key}
+    target = first(emulator, flow, "failed")
+    assert requests.get(emulator.url + LIST, params={"flow_id": flow}, headers=key, timeout=10).status_code == 200
+    assert requests.get("%s%s/%s" % (emulator.url, LIST, target), headers=key, timeout=10).status_code == 200
+    assert requests.post("%s%s/%s/execute" % (emulator.url, LIST, target), headers=key, timeout=10).status_code == 204
+    other = execution_ids(emulator.scenario, flow, ["failed"])[1]
+    assert requests.delete("%s%s/%s" % (emulator.url, LIST, other), headers=key, timeout=10).status_code == 204
 
 
 def test_paths_live_under_api_only(api, flow):
@@ -100,22 +117,40 @@ def test_listing_filters_by_status_and_status_exclude(api, emulator, flow):
     assert {item["status"] for item in listing(api, flow, status_exclude=["completed", "failed"])} <= {
         "stale", "cancelled", "running"}
     assert listing(api, flow, status=["deleted"]) == []
+    assert listing(api, flow, status=["no-such-status"]) == []  # free strings in the spec, not the enum
+
+
+def test_listing_date_range_bounds_are_inclusive(api, emulator, flow):
+    rows = sorted((e for e in emulator.scenario["executions"] if e["flow_id"] == flow and e["status"] != "deleted"),
+                  key=lambda e: e["updated_at"])
+    low, high = rows[1]["updated_at"], rows[-2]["updated_at"]
+    got = listing(api, flow, updated_after=low, updated_before=high, sort_field="updated_at", sort_direction="asc")
+    assert [item["id"] for item in got] == [e["id"] for e in rows if low <= e["updated_at"] <= high]
+    assert got[0]["updated_at"] == low and got[-1]["updated_at"] == high
+    created = listing(api, flow, created_after=rows[0]["created_at"], created_before=rows[0]["created_at"])
+    assert [item["id"] for item in created] == [rows[0]["id"]]
 
 
 @pytest.mark.parametrize("params, name, kind", [
     ({"flow_id": None}, "flow_id", "missing"),
     ({"flow_id": "x"}, "flow_id", "uuid_parsing"),
-    ({"page_size": "1001"}, "page_size", "range"),
-    ({"page": "0"}, "page", "range"),
+    ({"page_size": "1001"}, "page_size", "less_than_equal"),
+    ({"page": "0"}, "page", "greater_than_equal"),
+    ({"page": "10001"}, "page", "less_than_equal"),
     ({"page": "two"}, "page", "int_parsing"),
-    ({"status": "broken"}, "status", "enum"),
-    ({"sort_field": "name"}, "sort_field", "enum"),
+    ({"sort_field": "name"}, "sort_field", "string_pattern_mismatch"),
+    ({"updated_after": "yesterday"}, "updated_after", "datetime_parsing"),
 ])
-def test_listing_validation_is_a_422_detail(api, flow, params, name, kind):
+def test_listing_validation_is_a_422_error_envelope(api, emulator, flow, params, name, kind):
+    """The listing declares its 422 as ErrorResponse (code validation_error), not FastAPI's {detail}."""
     response = api.get(LIST, params=dict({"flow_id": flow}, **params))  # requests drops a None value
     assert response.status_code == 422
-    (detail,) = response.json()["detail"]
+    body = response.json()
+    assert (body["error"]["code"], body["error"]["message"]) == ("validation_error", "Request validation failed")
+    (detail,) = body["error"]["details"]
     assert (detail["loc"], detail["type"]) == (["query", name], kind)
+    assert not [v for v in emulator.openapi_violations if v["kind"] == "response"]  # the 422 itself is in contract
+    emulator.clear_violations()
 
 
 def test_listing_an_unknown_flow_is_404(api):
@@ -145,10 +180,10 @@ def test_re_execute_errors(api, emulator, flow):
     assert conflict.status_code == 409
     assert conflict.json()["error"] == {"message": "Workflow is currently running and cannot be terminated", "code": "conflict"}
     assert api.post("%s/%s/execute" % (LIST, str(uuid.uuid4()))).status_code == 404
-    deleted = first(emulator, flow, "deleted")
-    assert api.post("%s/%s/execute" % (LIST, deleted)).status_code == 404
     bad = api.post("%s/%s/execute" % (LIST, first(emulator, flow, "failed")), params={"only_stale": "maybe"})
     assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["query", "only_stale"])
+    assert [v["kind"] for v in emulator.openapi_violations] == ["request"]
+    emulator.clear_violations()
     assert emulator.execute_calls == {}
     assert emulator.statuses()[stuck] == "running"
 
@@ -173,28 +208,72 @@ def test_a_terminable_running_execution_is_restarted(api, emulator, flow):
     assert emulator.execute_calls[target] == [False, True]
 
 
-# -- cancel ---------------------------------------------------------------------------------------
+# -- soft DELETE ----------------------------------------------------------------------------------
 
 
-def test_cancel_moves_failed_and_stale_to_cancelled_and_leaves_finished_runs(api, emulator, flow):
-    failed, completed = first(emulator, flow, "failed"), first(emulator, flow, "completed")
-    assert api.post("%s/%s/cancel" % (LIST, failed)).status_code == 204
-    assert api.post("%s/%s/cancel" % (LIST, completed)).status_code == 204
-    assert emulator.statuses()[failed] == "cancelled"
-    assert emulator.statuses()[completed] == "completed"
-    assert failed in [item["id"] for item in listing(api, flow, status=["cancelled"])]
-    assert emulator.cancel_calls == {failed: 1, completed: 1}
+def test_delete_soft_deletes_a_failed_execution_for_good_and_again_is_204(api, emulator, flow):
+    target = first(emulator, flow, "failed")
+    response = api.call("DELETE", "%s/%s" % (LIST, target))
+    assert (response.status_code, response.text) == (204, "")
+    assert emulator.statuses()[target] == "deleted"
+    assert target not in [item["id"] for item in listing(api, flow)]
+    gone = api.get("%s/%s" % (LIST, target))
+    assert (gone.status_code, gone.json()["error"]["code"]) == (404, "not_found")
+    assert api.call("DELETE", "%s/%s" % (LIST, target)).status_code == 204  # idempotent
+    assert emulator.delete_calls == {target: 2}
+    assert emulator.statuses()[target] == "deleted"
 
 
-def test_cancel_running_goes_through_cancel_requested_and_stuck_is_409(api, emulator, flow):
+def test_delete_takes_any_status_and_a_run_in_flight_never_undeletes_it(api, emulator, flow):
+    target = first(emulator, flow, "failed")
+    assert api.post("%s/%s/execute" % (LIST, target)).status_code == 204
+    assert api.call("DELETE", "%s/%s" % (LIST, target)).status_code == 204
+    emulator.configure(run_seconds=0)
+    listing(api, flow)  # any request lets due runs finish
+    assert emulator.statuses()[target] == "deleted"
+    bad = api.call("DELETE", LIST + "/not-a-uuid")
+    assert (bad.status_code, bad.json()["detail"][0]["type"]) == (422, "uuid_parsing")
+    emulator.clear_violations()
+
+
+# -- cancel (documented for running executions) ----------------------------------------------------
+
+
+def test_cancel_running_goes_through_cancel_requested_to_cancelled(api, emulator, flow):
     target = first(emulator, flow, "failed")
     api.post("%s/%s/execute" % (LIST, target))
     assert api.post("%s/%s/cancel" % (LIST, target)).status_code == 204
     assert emulator.state.executions[target]["status"] == "cancel_requested"
     assert api.get("%s/%s" % (LIST, target)).json()["status"] == "cancelled"
-    stuck = api.post("%s/%s/cancel" % (LIST, first(emulator, flow, "running")))
-    assert (stuck.status_code, stuck.json()["error"]["code"]) == (409, "conflict")
+    stuck = first(emulator, flow, "running")  # 409 is documented for re-execute only, not for cancel
+    assert api.post("%s/%s/cancel" % (LIST, stuck)).status_code == 204
+    assert api.get("%s/%s" % (LIST, stuck)).json()["status"] == "cancelled"
     assert api.post("%s/%s/cancel" % (LIST, str(uuid.uuid4()))).status_code == 404
+    assert emulator.cancel_calls == {target: 1, stuck: 1}
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+
+def test_strict_mode_checks_responses_against_the_contract():
+    validator = contract_validator()
+    good = {"error": {"message": "Resource not found", "code": "not_found"}, "request_id": "01K8KABR6S16YETA2SZPVBS9SP"}
+    path = "/flow-executions/%s" % uuid.uuid4()
+    assert validator.check_response("GET", path, 404, {}, json_bytes(good)) == []
+    assert validator.check_response("DELETE", path, 204, {}, b"") == []
+    assert validator.check_response("DELETE", path, 409, {}, json_bytes(good))  # not documented for DELETE
+    assert validator.check_response("POST", path + "/cancel", 409, {}, json_bytes(good))  # nor for cancel
+    assert validator.check_response("GET", path, 404, {}, json_bytes({"detail": "Not Found"}))  # not an ErrorResponse
+    execution = {"id": str(uuid.uuid4()), "status": "archived"}
+    assert validator.check_response("GET", path, 200, {}, json_bytes(execution))
+    assert validator.check_request("GET", "/flow-executions", {"flow_id": [str(uuid.uuid4())], "status": ["failed", "stale"],
+                                                              "page": ["1"], "page_size": ["1000"]}, {}, b"") == []
+    assert validator.check_request("POST", path + "/execute", {"only_stale": ["false"]}, {}, b"") == []
+    assert validator.check_request("GET", "/flow-executions", {"flow_id": [str(uuid.uuid4())], "page_size": ["5000"]}, {}, b"")
+
+
+def json_bytes(value):
+    return json.dumps(value).encode("utf-8")
 
 
 # -- shared switches ------------------------------------------------------------------------------
@@ -261,7 +340,7 @@ def test_cli_serves_a_generated_scenario_until_sigterm(tmp_path):
     env = dict(os.environ, PYTHONPATH=TESTS_DIR)
     proc = subprocess.Popen([sys.executable, "-m", "emulator", "superai", "--generate", "flows=2,executions=3,seed=4",
                              "--port-file", str(port_file), "--token", "cli-token", "--save-scenario", str(saved),
-                             "--rate-limit-every", "3"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--rate-limit-every", "3", "--strict"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("listening on http://127.0.0.1:"), proc.stderr.read() if proc.poll() is not None else line
@@ -276,6 +355,9 @@ def test_cli_serves_a_generated_scenario_until_sigterm(tmp_path):
         assert requests.get(url + LIST, params=params, headers={"Authorization": "Bearer superai-emulator-token"},
                             timeout=10).status_code == 401
         assert requests.get(url + LIST, params=params, headers={"X-API-Key": "saf_emulator_key"}, timeout=10).status_code == 429
+        assert requests.get(url + LIST, params=params, headers={"X-API-Key": "saf_emulator_key"}, timeout=10).status_code == 200
+        violations = requests.get(url + "/_emulator/violations", timeout=10).json()
+        assert violations == {"violations": [], "internal_errors": []}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

@@ -10,8 +10,10 @@ __metaclass__ = type
 import pytest
 import requests
 
+from ansible.module_utils.basic import AnsibleFallbackNotFound
+
 from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import (
-    CONNECTION_SPEC, adapter_from_params, validate_connection,
+    CONNECTION_SPEC, adapter_from_params, env_fallback, validate_connection,
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
@@ -117,7 +119,12 @@ def test_api_url_overrides_even_an_unknown_region(adapters):
 def test_unknown_region():
     with pytest.raises(ValidationError) as info:
         adapter_from_params(params(region="ap"))
-    assert str(info.value) == "region: 'ap' is not a celigo region; use one of eu, us or set api_url"
+    assert str(info.value) == "region: 'ap' is not a celigo region; use one of au, ca, eu, us or set api_url"
+
+
+@pytest.mark.parametrize("region, url", [("au", "https://api.au.integrator.io"), ("ca", "https://api.ca.integrator.io")])
+def test_celigo_au_and_ca_regions(region, url):
+    assert adapter_from_params(params(region=region)).client.base_url == url
 
 
 def test_options_reach_the_client(adapters):
@@ -136,3 +143,33 @@ def test_validation_runs_before_building():
     with pytest.raises(ValidationError) as info:
         adapter_from_params(params(api_token=None, region="nowhere"))
     assert str(info.value).startswith("api_token:")
+
+
+def test_blank_environment_values_count_as_unset(monkeypatch):
+    """AWX injects every credential input, an unset one as an empty string."""
+    monkeypatch.setenv("FLOWOPS_PLATFORM", "")
+    monkeypatch.setenv("FLOWOPS_REGION", "  ")
+    with pytest.raises(AnsibleFallbackNotFound):
+        env_fallback("FLOWOPS_PLATFORM")
+    with pytest.raises(AnsibleFallbackNotFound):
+        env_fallback("FLOWOPS_REGION")
+    monkeypatch.setenv("FLOWOPS_REGION", "eu")
+    assert env_fallback("FLOWOPS_PLATFORM", "FLOWOPS_REGION") == "eu"
+
+
+def test_every_connection_option_from_the_environment_uses_the_blank_aware_fallback():
+    for name, spec in CONNECTION_SPEC.items():
+        if "fallback" in spec:
+            assert spec["fallback"][0] is env_fallback, name
+
+
+def test_auth_header_a_platform_does_not_take_is_refused_in_one_line():
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(auth_header="x-api-key"))
+    assert str(info.value) == "auth_header: platform 'celigo' takes only bearer, not 'x-api-key'"
+
+
+def test_auth_header_default_is_the_bearer_form(adapters):
+    client = adapters().client
+    assert client.session.auth.header == "Authorization"
+    assert client.session.auth.value == "Bearer " + TOKEN

@@ -287,3 +287,15 @@ def test_base_adapter_names_the_platform_for_unsupported_operations():
     with pytest.raises(UnsupportedOperation) as info:
         list(other.list_flows())
     assert str(info.value) == "platform 'other' does not support listing flows"
+
+
+def test_error_query_sends_a_window_never_narrower_than_the_selection():
+    from datetime import datetime, timezone
+    from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo import error_query
+    after = datetime(2026, 11, 20, 4, 0, 0, 999999, tzinfo=timezone.utc)
+    before = datetime(2026, 11, 20, 5, 0, 0, 500100, tzinfo=timezone.utc)
+    assert error_query({"occurred_after": after, "occurred_before": before, "sources": ["connection", "api"]}) == {
+        "occurredAt_gte": "2026-11-20T04:00:00.999Z", "occurredAt_lte": "2026-11-20T05:00:00.501Z",
+        "source": ["connection", "api"]}
+    assert error_query({"occurred_after": None, "occurred_before": None, "sources": []}) == {}
+    assert error_query(None) == {}

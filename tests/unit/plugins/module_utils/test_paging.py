@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Link-header and body-cursor paging, driven through a real Client with a scripted transport."""
+"""The shared pagers (Link header, body next URL, cursor, page number), driven through a real Client with a
+scripted transport."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,10 +12,22 @@ import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import (
-    iter_body_pages, iter_link_pages, next_link, strip_prefix,
+    MAX_PAGES, CursorPager, LinkHeaderPager, NextUrlPager, NumberedPager, next_link, strip_prefix,
 )
 
 API = "https://api.integrator.io"
+
+
+def fetcher(client):
+    return lambda path, params: client.request("GET", path, params=params)
+
+
+def iter_link_pages(client, path, params=None, max_pages=MAX_PAGES):
+    return LinkHeaderPager(max_pages).items(fetcher(client), path, params)
+
+
+def iter_body_pages(client, path, items_key, params=None):
+    return NextUrlPager(items_key).items(fetcher(client), path, params)
 
 
 # -- next_link --------------------------------------------------------------------------------------
@@ -134,7 +147,18 @@ def test_body_pages_follow_next_page_url_without_the_api_prefix(harness, raw):
     assert [item["errorId"] for item in items] == ["e1", "e2", "e3", "e4"]
     assert script.urls == [API + "/v1/flows/f/s/errors", API + "/v1/flows/f/s/errors?pageToken=A",
                            API + "/v1/flows/f/s/errors?pageToken=B"]
-    assert [call["params"] for call in script.calls] == [{"pageSize": 1000}, None, None]
+    # The filters go with every page whose next URL does not carry them itself (as Celigo's web client sends them).
+    assert [call["params"] for call in script.calls] == [{"pageSize": 1000}] * 3
+
+
+def test_body_pages_do_not_repeat_a_filter_the_next_url_carries(harness, raw):
+    client, script = harness.client([
+        raw(200, {"errors": [1], "nextPageURL": "/api/v1/x?occurredAt_gte=2026-01-01T00%3A00%3A00.000Z&pageToken=A"}),
+        raw(200, {"errors": [2]}),
+    ])[:2]
+    params = {"occurredAt_gte": "2026-01-01T00:00:00.000Z", "source": ["connection"]}
+    assert list(iter_body_pages(client, "/v1/x", items_key="errors", params=params)) == [1, 2]
+    assert [call["params"] for call in script.calls] == [params, {"source": ["connection"]}]
 
 
 @pytest.mark.parametrize("last", [{"errors": []}, {"errors": [], "nextPageURL": None}, {"errors": [], "nextPageURL": ""}])
@@ -194,3 +218,71 @@ def test_body_pages_are_streamed(harness, raw):
     assert len(script.calls) == 1
     assert list(pages) == [3]
     assert len(script.calls) == 2
+
+
+# -- CursorPager ------------------------------------------------------------------------------------
+
+
+def test_cursor_pages_send_the_cursor_back_until_it_is_empty(harness, raw):
+    client, script = harness.client([
+        raw(200, {"data": [1, 2], "next": "c2"}),
+        raw(200, {"data": [3], "next": "c3"}),
+        raw(200, {"data": [4], "next": None}),
+    ])[:2]
+    pager = CursorPager("data", "next", size_param="limit", size=2)
+    assert list(pager.items(fetcher(client), "/v1/flow-runs", {"projectId": "p"})) == [1, 2, 3, 4]
+    assert [call["params"] for call in script.calls] == [
+        {"projectId": "p", "limit": 2}, {"projectId": "p", "limit": 2, "cursor": "c2"},
+        {"projectId": "p", "limit": 2, "cursor": "c3"}]
+
+
+def test_cursor_pages_read_a_nested_cursor_and_stop_on_an_empty_page(harness, raw):
+    client, script = harness.client([
+        raw(200, {"result": [1], "result_info": {"cursor": "x"}}),
+        raw(200, {"result": [], "result_info": {"cursor": "y"}}),
+    ])[:2]
+    pager = CursorPager("result", "result_info.cursor")
+    assert list(pager.items(fetcher(client), "/w")) == [1]
+    assert len(script.calls) == 2
+
+
+def test_cursor_pages_repeated_cursor_stops_with_an_error(harness, raw):
+    client = harness.client([raw(200, {"data": [1], "next": "same"}), raw(200, {"data": [2], "next": "same"})])[0]
+    with pytest.raises(FlowOpsError, match="same next page twice"):
+        list(CursorPager("data", "next").items(fetcher(client), "/v1/flow-runs"))
+
+
+def test_cursor_pages_items_must_be_a_list(harness, raw):
+    client = harness.client([raw(200, {"data": {"id": 1}})])[0]
+    with pytest.raises(FlowOpsError, match="expected 'data' to be a list"):
+        list(CursorPager("data", "next").items(fetcher(client), "/v1/flow-runs"))
+
+
+# -- NumberedPager ----------------------------------------------------------------------------------
+
+
+def test_numbered_pages_stop_on_a_short_page(harness, raw):
+    client, script = harness.client([raw(200, [1, 2]), raw(200, [3])])[:2]
+    pager = NumberedPager(None, 2, size_param="page_size")
+    assert list(pager.items(fetcher(client), "/api/flow-executions", {"flow_id": "f"})) == [1, 2, 3]
+    assert [call["params"] for call in script.calls] == [{"flow_id": "f", "page": 1, "page_size": 2},
+                                                         {"flow_id": "f", "page": 2, "page_size": 2}]
+
+
+def test_numbered_pages_stop_at_the_total_the_body_names(harness, raw):
+    client, script = harness.client([raw(200, {"result": [1, 2], "result_info": {"total_pages": 1}})])[:2]
+    pager = NumberedPager("result", 2, total_pages_key="result_info.total_pages")
+    assert list(pager.items(fetcher(client), "/w")) == [1, 2]
+    assert len(script.calls) == 1
+
+
+def test_numbered_pages_cap(harness, raw):
+    client = harness.client([raw(200, [1]), raw(200, [2]), raw(200, [3])])[0]
+    with pytest.raises(FlowOpsError, match="more than 2 pages"):
+        list(NumberedPager(None, 1, max_pages=2).items(fetcher(client), "/x"))
+
+
+def test_numbered_pages_bare_array_expected(harness, raw):
+    client = harness.client([raw(200, {"items": []})])[0]
+    with pytest.raises(FlowOpsError, match="expected a JSON array, got dict"):
+        list(NumberedPager(None, 10).items(fetcher(client), "/x"))

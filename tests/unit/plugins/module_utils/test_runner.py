@@ -29,7 +29,11 @@ class FakeModule:
         self.argument_spec = argument_spec
         self.kwargs = kwargs
         self.params = {"api_token": "t"}
+        self.check_mode = False
         FakeModule.instances.append(self)
+
+    def warn(self, message):
+        pass
 
     def fail_json(self, **kwargs):
         raise Exited(True, kwargs)
@@ -42,6 +46,10 @@ class FakeAdapter:
     def __init__(self):
         self.client = self
         self.closed = 0
+        self.ctx = None
+
+    def bind(self, ctx):
+        self.ctx = ctx
 
     def close(self):
         self.closed += 1
@@ -64,7 +72,7 @@ def test_module_spec_merges():
 
 def test_success_exits_with_the_result(patched):
     with pytest.raises(Exited) as info:
-        runner.run_module(lambda module, adapter: dict(changed=False, count=3), {"x": {}})
+        runner.run_module(lambda ctx: dict(changed=False, count=3), {"x": {}})
     assert info.value.failed is False
     assert info.value.kwargs == dict(changed=False, count=3)
     assert patched.closed == 1
@@ -74,12 +82,12 @@ def test_success_exits_with_the_result(patched):
 
 def test_supports_check_mode_can_be_overridden(patched):
     with pytest.raises(Exited):
-        runner.run_module(lambda module, adapter: {}, {}, supports_check_mode=False, mutually_exclusive=[["a", "b"]])
+        runner.run_module(lambda ctx: {}, {}, supports_check_mode=False, mutually_exclusive=[["a", "b"]])
     assert FakeModule.instances[0].kwargs == dict(supports_check_mode=False, mutually_exclusive=[["a", "b"]])
 
 
 def test_flowops_error_fails_with_its_fields_and_partial_result(patched):
-    def run(module, adapter):
+    def run(ctx):
         error = FlowOpsError("Flow not found", status=404, method="GET", path="/v1/flows/f9", code="not_found")
         error.result = dict(changed=True, retried=5, msg="stale")
         raise error
@@ -99,13 +107,13 @@ def test_validation_error_before_the_adapter_exists(monkeypatch):
     monkeypatch.setattr(runner, "AnsibleModule", FakeModule)
     monkeypatch.setattr(runner, "adapter_from_params", refuse)
     with pytest.raises(Exited) as info:
-        runner.run_module(lambda module, adapter: {}, {})
+        runner.run_module(lambda ctx: {}, {})
     assert info.value.failed is True
     assert info.value.kwargs == dict(msg="api_token: no API token; set api_token or the FLOWOPS_API_TOKEN environment variable")
 
 
 def test_other_exceptions_still_close_the_client(patched):
-    def run(module, adapter):
+    def run(ctx):
         raise KeyError("bug")
 
     with pytest.raises(KeyError):
@@ -117,8 +125,16 @@ def test_missing_requests_fails_before_anything_else(patched, monkeypatch):
     monkeypatch.setattr(runner, "HAS_REQUESTS", False)
     monkeypatch.setattr(runner, "REQUESTS_IMPORT_ERROR", "Traceback: no requests")
     with pytest.raises(Exited) as info:
-        runner.run_module(lambda module, adapter: {}, {})
+        runner.run_module(lambda ctx: {}, {})
     assert info.value.failed is True
     assert "requests" in info.value.kwargs["msg"]
     assert info.value.kwargs["exception"] == "Traceback: no requests"
     assert patched.closed == 0
+
+
+def test_run_gets_one_context_bound_to_the_adapter(patched):
+    seen = []
+    with pytest.raises(Exited):
+        runner.run_module(lambda ctx: seen.append(ctx) or {}, {})
+    assert seen[0].adapter is patched and patched.ctx is seen[0]
+    assert seen[0].params is FakeModule.instances[0].params

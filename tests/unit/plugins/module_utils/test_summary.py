@@ -41,7 +41,10 @@ def test_counts_by_flow_step_classification_and_code():
         by_code={"invalid_ref: Invalid ref": 2, "500: Server error": 1, "None: ": 1},
     )
     assert summary.total == 4
-    assert result.get("retryable_by_flow", {"f1": 2}) == {"f1": 2}
+    assert result["retryable_by_flow"] == {"f1": 2}
+    assert result["retryable_by_flow_and_classification"] == {"f1": {"value": 2}}
+    summary.add(dict(_flowId="f3", _stepId="s1", retryDataKey="k3", classification=None))
+    assert summary.as_dict()["retryable_by_flow_and_classification"]["f3"] == {"none": 1}
 
 
 def test_long_messages_are_cut_so_they_group():

@@ -2,8 +2,9 @@
 
 import itertools
 
+from ansible_collections.flowops.ipaas.plugins.module_utils.context import RunContext
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import OPERATIONS, PlatformAdapter
 
 _ids = itertools.count(1)
 
@@ -30,11 +31,17 @@ class FakeModule:
         self.warnings.append(message)
 
 
+def run_with(run, module, adapter):
+    """Call a module's ``run(ctx)`` the way the runner does: one RunContext for the module and adapter."""
+    return run(RunContext(module, adapter))
+
+
 class FakeAdapter(PlatformAdapter):
     """Flows with steps and open errors; retries apply at once; every call is logged."""
 
     name = "fake"
     retry_strategies = ("retry", "exponential_decay")
+    capabilities = frozenset(OPERATIONS) - {"get_connection", "flow_connections", "replace_connection", "run_flow"}
 
     def __init__(self):
         super().__init__(client=None)
@@ -98,14 +105,14 @@ class FakeAdapter(PlatformAdapter):
         return {step: {"open_errors": len(self.open[(flow_id, step)]), "last_error_at": None}
                 for step in self.flows[flow_id]["steps"]}
 
-    def iter_errors(self, flow_id, step_id, resolved=False):
+    def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
         self._log("GET", "errors", flow_id, step_id)
         source = [e for e in self.resolved.values() if e["_flowId"] == flow_id and e["_stepId"] == step_id] if resolved \
             else list(self.open[(flow_id, step_id)].values())
         for error in source:
             yield dict(error, _flowId=flow_id, _stepId=step_id)
 
-    def retry(self, flow_id, step_id, keys, strategy):
+    def retry(self, flow_id, step_id, keys, strategy, options=None):
         self._log("POST", "retry", flow_id, step_id, list(keys))
         if self.flows[flow_id]["disabled"]:
             raise FlowOpsError("Flow is disabled", status=422, code="inactive_flow", method="POST", path="retry")
@@ -146,6 +153,8 @@ class FakeAdapter(PlatformAdapter):
 
 class FakeConnectionsAdapter(FakeAdapter):
     """Adds connections: each flow step uses one, and replace_connection swaps it for that flow only."""
+
+    capabilities = frozenset(OPERATIONS)
 
     def __init__(self):
         super().__init__()

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.modules import flow_connection_replace
 
-from fake_platform import FakeConnectionsAdapter, FakeModule
+from fake_platform import run_with, FakeConnectionsAdapter, FakeModule
 
 SANDBOX = {"sb-http": "prod-http", "sb-ns": "prod-ns"}
 
@@ -34,14 +34,14 @@ def platform():
 
 def test_replaces_only_where_used_and_second_run_is_unchanged(platform):
     platform.use("f4", "exp", "prod-http")  # already half promoted
-    first = flow_connection_replace.run(module(), platform)
+    first = run_with(flow_connection_replace.run, module(), platform)
     assert first["changed"] is True
     assert first["counts"] == {"selected": 5, "changed": 5, "unchanged": 0, "failed": 0}
     f4 = next(p for p in first["flows"] if p["_id"] == "f4")
     assert [r["from"] for r in f4["replacements"]] == ["sb-ns"]
     assert all(conns == {"exp": "prod-http", "imp": "prod-ns"} for conns in platform.step_connections.values())
     platform.calls.clear()
-    second = flow_connection_replace.run(module(), platform)
+    second = run_with(flow_connection_replace.run, module(), platform)
     assert second["changed"] is False
     assert second["counts"]["unchanged"] == 5
     assert platform.writes() == []
@@ -49,7 +49,7 @@ def test_replaces_only_where_used_and_second_run_is_unchanged(platform):
 
 def test_type_mismatch_stops_everything_before_the_first_write(platform):
     with pytest.raises(ValidationError) as caught:
-        flow_connection_replace.run(module(connection_map={"sb-http": "other-ftp"}), platform)
+        run_with(flow_connection_replace.run, module(connection_map={"sb-http": "other-ftp"}), platform)
     message = str(caught.value)
     assert "sb-http" in message and "other-ftp" in message and "type http" in message and "type ftp" in message
     assert platform.writes() == []
@@ -57,7 +57,7 @@ def test_type_mismatch_stops_everything_before_the_first_write(platform):
 
 def test_missing_connection_fails_before_any_write(platform):
     with pytest.raises(ValidationError, match="connection nope does not exist"):
-        flow_connection_replace.run(module(connection_map={"sb-http": "nope"}), platform)
+        run_with(flow_connection_replace.run, module(connection_map={"sb-http": "nope"}), platform)
     assert platform.writes() == []
 
 
@@ -69,12 +69,12 @@ def test_missing_connection_fails_before_any_write(platform):
 ])
 def test_malformed_map_fails_before_any_request(platform, bad, fragment):
     with pytest.raises(ValidationError, match=fragment):
-        flow_connection_replace.run(module(connection_map=bad), platform)
+        run_with(flow_connection_replace.run, module(connection_map=bad), platform)
     assert platform.calls == []
 
 
 def test_check_mode_and_diff_show_the_plan_and_write_nothing(platform):
-    result = flow_connection_replace.run(module(check_mode=True, diff=True), platform)
+    result = run_with(flow_connection_replace.run, module(check_mode=True, diff=True), platform)
     assert platform.writes() == []
     assert result["changed"] is True
     assert result["diff"]["before"]["f0"] == {"exp": "sb-http", "imp": "sb-ns"}
@@ -90,11 +90,11 @@ def test_failing_flow_is_reported_while_others_complete_and_rerun_finishes(platf
     platform.faults.append(f2_down)
     report = tmp_path / "promotion.json"
     with pytest.raises(FlowOpsError) as caught:
-        flow_connection_replace.run(module(report_file=str(report)), platform)
+        run_with(flow_connection_replace.run, module(report_file=str(report)), platform)
     assert "changed 4 of 5 flows; 1 failed, first f2" in str(caught.value)
     written = json.loads(report.read_text())
     assert {f["_id"]: bool(f.get("error")) for f in written["flows"]} == {"f0": False, "f1": False, "f2": True,
                                                                           "f3": False, "f4": False}
     platform.faults.clear()
-    rerun = flow_connection_replace.run(module(), platform)
+    rerun = run_with(flow_connection_replace.run, module(), platform)
     assert rerun["counts"] == {"selected": 5, "changed": 1, "unchanged": 4, "failed": 0}

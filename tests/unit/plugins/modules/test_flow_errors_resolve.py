@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_resolve
 
-from fake_platform import FakeAdapter, FakeModule
+from fake_platform import FakeAdapter, FakeModule, run_with
 
 
 def module(check_mode=False, diff=False, **params):
@@ -33,7 +33,7 @@ def read_lines(path):
 
 def test_resolves_selection_with_backup_holding_exactly_those_records(platform, tmp_path):
     backup = tmp_path / "backup.jsonl"
-    result = flow_errors_resolve.run(module(classifications=["duplicate"], backup=True, backup_file=str(backup)), platform)
+    result = run_with(flow_errors_resolve.run, module(classifications=["duplicate"], backup=True, backup_file=str(backup)), platform)
     assert result["changed"] is True
     assert result["counts"] == {"selected": 12, "resolved": 12, "failed": 0}
     records = read_lines(backup)
@@ -54,7 +54,7 @@ def test_backup_written_before_first_write_and_holds_retry_data(platform, tmp_pa
         return None
 
     platform.faults.append(check_backup_exists)
-    flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], backup=True, backup_file=str(backup),
+    run_with(flow_errors_resolve.run, module(flow_ids=["f0"], abstract_flow_id=[], backup=True, backup_file=str(backup),
                                    backup_retry_data=True), platform)
     assert seen["backup_existed"] is True
     records = read_lines(backup)
@@ -64,14 +64,14 @@ def test_backup_written_before_first_write_and_holds_retry_data(platform, tmp_pa
 
 def test_unwritable_backup_resolves_nothing(platform, tmp_path):
     with pytest.raises(FlowOpsError, match="backup_file"):
-        flow_errors_resolve.run(module(backup=True, backup_file=str(tmp_path / "missing-dir" / "b.jsonl")), platform)
+        run_with(flow_errors_resolve.run, module(backup=True, backup_file=str(tmp_path / "missing-dir" / "b.jsonl")), platform)
     assert platform.writes() == []
 
 
 def test_rerun_is_unchanged_and_sends_no_write(platform):
-    flow_errors_resolve.run(module(classifications=["duplicate"]), platform)
+    run_with(flow_errors_resolve.run, module(classifications=["duplicate"]), platform)
     platform.calls.clear()
-    again = flow_errors_resolve.run(module(classifications=["duplicate"]), platform)
+    again = run_with(flow_errors_resolve.run, module(classifications=["duplicate"]), platform)
     assert again["changed"] is False
     assert again["counts"]["selected"] == 0
     assert platform.writes() == []
@@ -79,15 +79,15 @@ def test_rerun_is_unchanged_and_sends_no_write(platform):
 
 def test_already_resolved_ids_are_reported_not_counted(platform):
     ids = list(platform.open[("f0", "s1")])[:2]
-    flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
-    again = flow_errors_resolve.run(module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
+    run_with(flow_errors_resolve.run, module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
+    again = run_with(flow_errors_resolve.run, module(flow_ids=["f0"], abstract_flow_id=[], error_ids=ids), platform)
     assert again["changed"] is False
     assert again["not_open_error_ids"] == sorted(ids)
 
 
 def test_check_mode_with_diff_writes_nothing(platform, tmp_path):
     backup = tmp_path / "backup.jsonl"
-    result = flow_errors_resolve.run(module(check_mode=True, diff=True, backup=True, backup_file=str(backup),
+    result = run_with(flow_errors_resolve.run, module(check_mode=True, diff=True, backup=True, backup_file=str(backup),
                                             report_file=str(tmp_path / "r.json")), platform)
     assert platform.writes() == []
     assert not backup.exists() and not (tmp_path / "r.json").exists()
@@ -99,7 +99,7 @@ def test_check_mode_with_diff_writes_nothing(platform, tmp_path):
 def test_max_errors_stops_before_any_write_and_leaves_no_backup(platform, tmp_path):
     backup = tmp_path / "backup.jsonl"
     with pytest.raises(ValidationError, match="max_errors"):
-        flow_errors_resolve.run(module(max_errors=5, backup=True, backup_file=str(backup)), platform)
+        run_with(flow_errors_resolve.run, module(max_errors=5, backup=True, backup_file=str(backup)), platform)
     assert platform.writes() == []
     assert not backup.exists()
     assert os.listdir(tmp_path) == []
@@ -107,7 +107,7 @@ def test_max_errors_stops_before_any_write_and_leaves_no_backup(platform, tmp_pa
 
 def test_batches_and_report(platform, tmp_path):
     report = tmp_path / "resolve.json"
-    result = flow_errors_resolve.run(module(batch_size=4, report_file=str(report)), platform)
+    result = run_with(flow_errors_resolve.run, module(batch_size=4, report_file=str(report)), platform)
     puts = platform.writes()
     assert sorted(len(call[4]) for call in puts) == [2, 2, 2, 4, 4, 4]
     written = json.loads(report.read_text())
@@ -120,6 +120,72 @@ def test_failed_batch_fails_with_counts(platform):
         lambda method, flow_id, step_id, payload: FlowOpsError("Not Found", status=404, method=method, path="x")
         if method == "PUT" and flow_id == "f1" else None)
     with pytest.raises(FlowOpsError) as caught:
-        flow_errors_resolve.run(module(), platform)
+        run_with(flow_errors_resolve.run, module(), platform)
     assert "resolved 12 of 18 selected errors; 6 could not be resolved" in str(caught.value)
     assert caught.value.result["per_flow"]["f1"]["counts"]["failed"] == 6
+
+
+class LocalDismissAdapter(FakeAdapter):
+    """A platform with no call that dismisses a finished item (Cloudflare Workflows)."""
+
+    resolve_mode = "local"
+    capabilities = FakeAdapter.capabilities - {"resolve"}
+    unsupported_hints = {"resolve": "terminate is refused on a finished instance"}
+
+
+class DeletingAdapter(FakeAdapter):
+    """A platform whose only dismiss deletes for good (SuperAI soft DELETE)."""
+
+    resolve_mode = "delete"
+
+
+def local_platform():
+    adapter = LocalDismissAdapter()
+    adapter.add_flow("f0", steps=("s1",), abstract="abs")
+    adapter.add_errors("f0", "s1", 3, classification="duplicate")
+    adapter.add_errors("f0", "s1", 2, classification="intermittent")
+    return adapter
+
+
+def test_local_resolve_records_the_decision_sends_nothing_and_later_runs_skip_it(tmp_path):
+    adapter = local_platform()
+    dismissed = tmp_path / "state" / "dismissed.jsonl"
+    first = run_with(flow_errors_resolve.run, module(classifications=["duplicate"], dismissed_file=str(dismissed)), adapter)
+    assert first["changed"] is True and first["counts"]["resolved"] == 3
+    assert adapter.writes() == []
+    assert any("nothing is sent" in warning for warning in first["warnings_list"])
+    lines = read_lines(dismissed)
+    assert sorted(line["errorId"] for line in lines) == sorted(
+        e["errorId"] for e in adapter.open[("f0", "s1")].values() if e["classification"] == "duplicate")
+    assert all(line["run_id"] == first["run_id"] for line in lines)
+
+    again = run_with(flow_errors_resolve.run, module(classifications=["duplicate"], dismissed_file=str(dismissed)), adapter)
+    assert again["changed"] is False and again["counts"]["selected"] == 0
+    rest = run_with(flow_errors_resolve.run, module(dismissed_file=str(dismissed)), adapter)
+    assert rest["counts"]["resolved"] == 2  # only the two not dismissed yet
+
+
+def test_local_resolve_in_check_mode_writes_no_dismissed_file(tmp_path):
+    adapter = local_platform()
+    dismissed = tmp_path / "dismissed.jsonl"
+    result = run_with(flow_errors_resolve.run, module(check_mode=True, dismissed_file=str(dismissed)), adapter)
+    assert result["counts"]["resolved"] == 5
+    assert not dismissed.exists() and adapter.writes() == []
+
+
+def test_permanent_resolve_requires_a_backup_and_touches_nothing_without_one():
+    adapter = DeletingAdapter()
+    adapter.add_flow("f0", steps=("s1",), abstract="abs")
+    adapter.add_errors("f0", "s1", 2)
+    with pytest.raises(ValidationError) as info:
+        run_with(flow_errors_resolve.run, module(), adapter)
+    assert str(info.value).startswith("backup: platform 'fake' deletes resolved items for good")
+    assert adapter.calls == []
+
+
+def test_permanent_resolve_with_a_backup_goes_ahead(tmp_path):
+    adapter = DeletingAdapter()
+    adapter.add_flow("f0", steps=("s1",), abstract="abs")
+    adapter.add_errors("f0", "s1", 2)
+    result = run_with(flow_errors_resolve.run, module(backup=True, backup_file=str(tmp_path / "b.jsonl")), adapter)
+    assert result["counts"]["resolved"] == 2 and len(read_lines(tmp_path / "b.jsonl")) == 2

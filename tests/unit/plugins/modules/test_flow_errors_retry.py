@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_retry
 
-from fake_platform import FakeAdapter, FakeModule
+from fake_platform import FakeAdapter, FakeModule, run_with
 
 
 def module(check_mode=False, **params):
@@ -27,7 +27,7 @@ def platform():
 
 
 def test_retries_every_retryable_key_once_and_reports_the_rest(platform):
-    result = flow_errors_retry.run(module(), platform)
+    result = run_with(flow_errors_retry.run, module(), platform)
     assert result["changed"] is True
     assert result["counts"]["selected"] == 28
     assert result["counts"]["retried"] == 20
@@ -38,16 +38,16 @@ def test_retries_every_retryable_key_once_and_reports_the_rest(platform):
 
 
 def test_check_mode_sends_no_write_and_returns_what_would_be_retried(platform):
-    result = flow_errors_retry.run(module(check_mode=True), platform)
+    result = run_with(flow_errors_retry.run, module(check_mode=True), platform)
     assert platform.writes() == []
     assert result["changed"] is True
     assert result["counts"]["retried"] == 20
 
 
 def test_rerun_after_clean_recovery_is_unchanged(platform):
-    flow_errors_retry.run(module(retryable=True), platform)
+    run_with(flow_errors_retry.run, module(retryable=True), platform)
     platform.calls.clear()
-    again = flow_errors_retry.run(module(retryable=True), platform)
+    again = run_with(flow_errors_retry.run, module(retryable=True), platform)
     assert again["changed"] is False
     assert again["counts"]["selected"] == 0
     assert platform.writes() == []
@@ -56,7 +56,7 @@ def test_rerun_after_clean_recovery_is_unchanged(platform):
 def test_batches_respect_batch_size(platform):
     platform.add_flow("big", steps=("s1",), abstract="abs")
     platform.add_errors("big", "s1", 2500)
-    result = flow_errors_retry.run(module(flow_ids=["big"], abstract_flow_id=[]), platform)
+    result = run_with(flow_errors_retry.run, module(flow_ids=["big"], abstract_flow_id=[]), platform)
     posts = [call for call in platform.writes() if call[2] == "big"]
     assert sorted(len(call[4]) for call in posts) == [500, 1000, 1000]
     assert result["counts"]["retried"] == 2500
@@ -71,20 +71,20 @@ def test_batches_respect_batch_size(platform):
 ])
 def test_bad_options_fail_before_any_request(platform, params, option):
     with pytest.raises(ValidationError) as caught:
-        flow_errors_retry.run(module(**params), platform)
+        run_with(flow_errors_retry.run, module(**params), platform)
     assert str(caught.value).startswith(option)
     assert platform.calls == []
 
 
 def test_max_errors_refuses_before_any_write(platform):
     with pytest.raises(ValidationError, match="max_errors"):
-        flow_errors_retry.run(module(max_errors=10), platform)
+        run_with(flow_errors_retry.run, module(max_errors=10), platform)
     assert platform.writes() == []
 
 
 def test_disabled_instance_is_reported_while_the_others_are_retried(platform):
     platform.flows["f1"]["disabled"] = True
-    result = flow_errors_retry.run(module(), platform)
+    result = run_with(flow_errors_retry.run, module(), platform)
     assert result["per_flow"]["f1"]["counts"]["skipped_disabled"] == 5
     assert result["counts"]["retried"] == 15
     assert result["changed"] is True
@@ -92,7 +92,7 @@ def test_disabled_instance_is_reported_while_the_others_are_retried(platform):
 
 def test_skip_disabled_sends_nothing_for_disabled_flows(platform):
     platform.flows["f1"]["disabled"] = True
-    result = flow_errors_retry.run(module(skip_disabled=True), platform)
+    result = run_with(flow_errors_retry.run, module(skip_disabled=True), platform)
     assert not [call for call in platform.writes() if call[2] == "f1"]
     assert result["counts"]["skipped_disabled"] == 5
 
@@ -100,12 +100,12 @@ def test_skip_disabled_sends_nothing_for_disabled_flows(platform):
 def test_wait_reconciles_by_key_failed_again_under_new_error_id(platform):
     platform.add_flow("g", steps=("s1",), abstract="abs")
     again = platform.add_errors("g", "s1", 3, fail_again=1)
-    result = flow_errors_retry.run(module(wait=True), platform)
+    result = run_with(flow_errors_retry.run, module(wait=True), platform)
     assert result["counts"]["failed_again"] == 3
     assert result["counts"]["succeeded"] == 20
     assert sorted(result["failed_again_keys"]) == sorted(e["retryDataKey"] for e in again)
     # A further round with the failed-again keys retries them once more and they now succeed.
-    second = flow_errors_retry.run(module(wait=True, retry_data_keys=result["failed_again_keys"]), platform)
+    second = run_with(flow_errors_retry.run, module(wait=True, retry_data_keys=result["failed_again_keys"]), platform)
     assert second["counts"]["succeeded"] == 3
     assert all(platform.retry_counts[e["retryDataKey"]] == 2 for e in again)
 
@@ -113,12 +113,12 @@ def test_wait_reconciles_by_key_failed_again_under_new_error_id(platform):
 def test_204_counts_as_nothing_to_do(platform):
     original = platform.retry
 
-    def vanished(flow_id, step_id, keys, strategy):
+    def vanished(flow_id, step_id, keys, strategy, options=None):
         platform.open[(flow_id, step_id)].clear()
         return original(flow_id, step_id, keys, strategy)
 
     platform.retry = vanished
-    result = flow_errors_retry.run(module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
     assert result["counts"]["nothing_to_do"] == 5
     assert result["changed"] is False
 
@@ -128,7 +128,7 @@ def test_post_that_may_have_applied_is_not_resent_blindly(platform):
     original = platform.retry
     state = {"failed": False}
 
-    def applied_then_dropped(flow_id, step_id, keys, strategy):
+    def applied_then_dropped(flow_id, step_id, keys, strategy, options=None):
         original(flow_id, step_id, keys, strategy)
         if not state["failed"]:
             state["failed"] = True
@@ -136,7 +136,7 @@ def test_post_that_may_have_applied_is_not_resent_blindly(platform):
         return {"_id": "j", "status": "queued", "done": False}
 
     platform.retry = applied_then_dropped
-    result = flow_errors_retry.run(module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
     assert set(platform.retry_counts.values()) == {1}
     assert result["counts"]["retried"] == 5
 
@@ -145,14 +145,14 @@ def test_post_that_never_applied_is_sent_once_more(platform):
     original = platform.retry
     state = {"failed": False}
 
-    def dropped_before_applying(flow_id, step_id, keys, strategy):
+    def dropped_before_applying(flow_id, step_id, keys, strategy, options=None):
         if not state["failed"]:
             state["failed"] = True
             raise FlowOpsError("HTTP 502", status=502, method="POST", path="retry", may_have_applied=True)
         return original(flow_id, step_id, keys, strategy)
 
     platform.retry = dropped_before_applying
-    result = flow_errors_retry.run(module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
     assert set(platform.retry_counts.values()) == {1} and len(platform.retry_counts) == 5
     assert result["counts"]["retried"] == 5
 
@@ -169,7 +169,7 @@ def test_unrecoverable_batch_failure_fails_with_counts_and_report(platform, tmp_
 
     original = platform.retry
 
-    def retry(flow_id, step_id, keys, strategy):
+    def retry(flow_id, step_id, keys, strategy, options=None):
         armed["on"] = True
         return original(flow_id, step_id, keys, strategy)
 
@@ -177,7 +177,7 @@ def test_unrecoverable_batch_failure_fails_with_counts_and_report(platform, tmp_
     platform.faults.append(flow_f2_down)
     report = tmp_path / "report.json"
     with pytest.raises(FlowOpsError) as caught:
-        flow_errors_retry.run(module(retryable=True, report_file=str(report)), platform)
+        run_with(flow_errors_retry.run, module(retryable=True, report_file=str(report)), platform)
     assert "retried 15 of 20 selected keys; 5 keys remain not retried (0 failed, 5 in doubt)" in str(caught.value)
     assert caught.value.result["counts"]["in_doubt"] == 5
     written = json.loads(report.read_text())
@@ -188,7 +188,7 @@ def test_unrecoverable_batch_failure_fails_with_counts_and_report(platform, tmp_
 
 def test_report_lists_every_key_and_rerun_with_run_id_skips_done_keys(platform, tmp_path):
     report = tmp_path / "retry.json"
-    first = flow_errors_retry.run(module(report_file=str(report), run_id="run-1"), platform)
+    first = run_with(flow_errors_retry.run, module(report_file=str(report), run_id="run-1"), platform)
     written = json.loads(report.read_text())
     assert written["run_id"] == "run-1"
     assert len(written["keys"]) == first["counts"]["selected"]
@@ -198,6 +198,71 @@ def test_report_lists_every_key_and_rerun_with_run_id_skips_done_keys(platform, 
     key = next(iter(platform.retry_counts))
     platform.open[("f0", "s1")]["x" + key] = {"errorId": "x" + key, "retryDataKey": key, "occurredAt": "2026-11-20T05:00:00Z",
                                               "source": "application", "code": "503", "message": "again"}
-    second = flow_errors_retry.run(module(report_file=str(report), run_id="run-1", retryable=True), platform)
+    second = run_with(flow_errors_retry.run, module(report_file=str(report), run_id="run-1", retryable=True), platform)
     assert second["counts"]["already_done"] == 1
     assert second["counts"]["retried"] == 2
+
+
+def test_restart_from_step_is_refused_before_any_request_where_the_platform_cannot(platform):
+    with pytest.raises(FlowOpsError) as info:
+        run_with(flow_errors_retry.run, module(restart_from_step="charge card"), platform)
+    assert str(info.value) == "platform 'fake' does not support restart_from_step"
+    assert platform.calls == []
+
+
+def test_restart_from_step_reaches_the_adapter_where_the_platform_can(platform):
+    platform.capabilities = platform.capabilities | {"restart_from_step"}
+    seen = []
+    original = platform.retry
+
+    def retry(flow_id, step_id, keys, strategy, options=None):
+        seen.append(options)
+        return original(flow_id, step_id, keys, strategy)
+
+    platform.retry = retry
+    result = run_with(flow_errors_retry.run, module(restart_from_step="charge card", retryable=True), platform)
+    assert result["counts"]["retried"] == 20
+    assert seen and all(options == {"from_step": "charge card"} for options in seen)
+
+
+def test_outcomes_the_job_knows_are_used_before_the_listing(platform):
+    """A platform that tracks each key's run (Activepieces) tells the outcome itself."""
+    reported = {}
+
+    def key_outcomes(job_id):
+        return reported.get(job_id)
+
+    platform.key_outcomes = key_outcomes
+    original = platform.retry
+
+    def retry(flow_id, step_id, keys, strategy, options=None):
+        job = original(flow_id, step_id, keys, strategy)
+        reported[job["_id"]] = dict((key, "failed_again") for key in keys[:1])
+        return job
+
+    platform.retry = retry
+    result = run_with(flow_errors_retry.run, module(retryable=True, wait=True), platform)
+    assert result["counts"]["failed_again"] == 4  # the first key of each of the four batches, as the job said
+    assert result["counts"]["succeeded"] == 16
+
+
+def test_keys_a_platform_did_not_retry_are_accounted_for_by_key(platform, tmp_path):
+    """A per-key answer (Activepieces bulk retry) names refused, lost and no-longer-open keys in the job."""
+    original = platform.retry
+
+    def retry(flow_id, step_id, keys, strategy, options=None):
+        job = original(flow_id, step_id, keys[3:], strategy)
+        job.update(rejected={keys[0]: "[OUTSIDE_RETENTION] too old"}, in_doubt={keys[1]: "answer lost"},
+                   not_matched={keys[2]: "not open any more"})
+        return job
+
+    platform.retry = retry
+    report = tmp_path / "report.json"
+    with pytest.raises(FlowOpsError) as info:
+        run_with(flow_errors_retry.run, module(retryable=True, report_file=str(report)), platform)
+    counts = info.value.result["counts"]
+    assert (counts["retried"], counts["failed"], counts["in_doubt"], counts["nothing_to_do"]) == (8, 4, 4, 4)
+    keys = json.loads(report.read_text())["keys"]
+    assert {k["reason"] for k in keys if k["action"] == "failed"} == {"[OUTSIDE_RETENTION] too old"}
+    assert all(k["job"] for k in keys if k["action"] == "retried")
+    assert not any(k["job"] for k in keys if k["action"] != "retried")

@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Activepieces adapter against a fake client."""
+"""The Activepieces adapter against a fake client (the emulator tests pin the server side)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,37 +15,65 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.client import Respon
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.activepieces import (
-    PSEUDO_STEP, ActivepiecesAdapter, classify)
+    FAILED_STATUSES, PSEUDO_STEP, ActivepiecesAdapter, classify, is_terminal, step_message)
 
 PROJECT = "proj1234567890abcdefg"
+RUNS = "/v1/flow-runs"
 
 
 class FakeClient:
-    """Answers ``request`` from queued responses per (method, path) and records every call."""
+    """Answers ``request`` from queued bodies (or ``answer(call)`` functions) per (method, path); records every call."""
 
     def __init__(self):
         self.routes = {}
         self.calls = []
 
     def answer(self, method, path, body=None, status=200):
-        self.routes.setdefault((method, path), []).append(Response(status, {}, body, path))
+        self.routes.setdefault((method, path), []).append((status, body))
         return self
 
     def request(self, method, path, params=None, body=None, allow_empty=False):
-        self.calls.append({"method": method, "path": path, "params": params, "body": body, "allow_empty": allow_empty})
+        call = {"method": method, "path": path, "params": params, "body": body, "allow_empty": allow_empty}
+        self.calls.append(call)
         queue = self.routes.get((method, path))
         if not queue:
             raise FlowOpsError("no route for %s %s" % (method, path), status=404, method=method, path=path)
-        return queue.pop(0) if len(queue) > 1 else queue[0]
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        body = body(call) if callable(body) else body
+        if isinstance(body, FlowOpsError):
+            raise body
+        return Response(status, {}, body, path)
+
+    def posts(self, path=RUNS + "/retry"):
+        return [call["body"] for call in self.calls if call["method"] == "POST" and call["path"] == path]
+
+
+class FakeContext:
+    def __init__(self):
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    @staticmethod
+    def fan_out_all(func, items):
+        return [(item, func(item)) for item in items]
 
 
 def page(data, nxt=None):
     return {"data": data, "next": nxt, "previous": None}
 
 
-def run(run_id, status="FAILED", **fields):
-    return dict({"id": run_id, "flowId": "flowA", "status": status, "created": "2026-11-20T04:00:00.000Z",
-                 "archivedAt": None, "tags": []}, **fields)
+def run(run_id, status="FAILED", step="step_2", **fields):
+    base = {"id": run_id, "flowId": "flowA", "status": status, "created": "2026-11-20T04:00:00.000Z",
+            "finishTime": "2026-11-20T04:00:02.000Z", "archivedAt": None, "tags": []}
+    if step:
+        base["failedStep"] = {"name": step, "displayName": "Create invoice"}
+    return dict(base, **fields)
+
+
+def detail(message, step="step_2"):
+    return {"steps": {"trigger": {"status": "SUCCEEDED", "output": {"orderId": 7}}, step: {"status": "FAILED", "errorMessage": message}}}
 
 
 @pytest.fixture
@@ -52,8 +82,15 @@ def fake():
 
 
 @pytest.fixture
-def adapter(fake):
-    return ActivepiecesAdapter(fake, {"project_id": PROJECT})
+def ctx():
+    return FakeContext()
+
+
+@pytest.fixture
+def adapter(fake, ctx):
+    adapter = ActivepiecesAdapter(fake, {"project_id": PROJECT})
+    adapter.bind(ctx)
+    return adapter
 
 
 def test_registered_with_its_strategies_and_batch_limit():
@@ -76,79 +113,84 @@ def test_validate_requires_project_id_in_one_line():
 def test_validate_refuses_what_the_platform_cannot_do(params, words):
     with pytest.raises(FlowOpsError) as error:
         ActivepiecesAdapter.validate(dict(params, project_id=PROJECT))
-    assert all(word in str(error.value) for word in words)
-    assert "\n" not in str(error.value)
+    assert all(word in str(error.value) for word in words) and "\n" not in str(error.value)
 
 
 def test_base_url_defaults_to_the_cloud_host_and_api_url_wins():
     assert ActivepiecesAdapter.base_url(None, None) == "https://cloud.activepieces.com/api"
-    assert ActivepiecesAdapter.base_url(None, "cloud") == "https://cloud.activepieces.com/api"
     assert ActivepiecesAdapter.base_url("https://ap.example.com/api", None) == "https://ap.example.com/api"
     with pytest.raises(ValidationError):
         ActivepiecesAdapter.base_url(None, "eu")
 
 
 def test_list_flows_follows_cursors_and_normalises(adapter, fake):
-    fake.answer("GET", "/v1/flows", page([{"id": "f1", "status": "ENABLED", "folderId": "fold",
-                                          "version": {"displayName": "Orders"}}], "c1"))
+    fake.answer("GET", "/v1/flows", page([{"id": "f1", "status": "ENABLED", "folderId": "fold", "version": {"displayName": "Orders"}}], "c1"))
     fake.answer("GET", "/v1/flows", page([{"id": "f2", "status": "DISABLED", "version": {"displayName": "Invoices"}}]))
-    flows = list(adapter.list_flows(integration_id=PROJECT))
-    assert flows == [
+    assert list(adapter.list_flows(integration_id=PROJECT)) == [
         {"_id": "f1", "name": "Orders", "disabled": False, "_abstractFlowId": None, "_integrationId": "fold"},
-        {"_id": "f2", "name": "Invoices", "disabled": True, "_abstractFlowId": None, "_integrationId": None},
-    ]
-    assert [call["params"] for call in fake.calls] == [
-        {"projectId": PROJECT, "limit": 100}, {"projectId": PROJECT, "limit": 100, "cursor": "c1"}]
-
-
-def test_list_flows_of_a_folder(adapter, fake):
+        {"_id": "f2", "name": "Invoices", "disabled": True, "_abstractFlowId": None, "_integrationId": None}]
+    assert [call["params"] for call in fake.calls] == [{"projectId": PROJECT, "limit": 100}, {"projectId": PROJECT, "limit": 100, "cursor": "c1"}]
+    fake.routes.clear()
     fake.answer("GET", "/v1/flows", page([]))
-    assert not list(adapter.list_flows(integration_id="folder9"))
-    assert fake.calls[0]["params"]["folderId"] == "folder9"
+    assert not list(adapter.list_flows(integration_id="folder9")) and fake.calls[-1]["params"]["folderId"] == "folder9"
 
 
 def test_a_repeated_cursor_stops_paging(adapter, fake):
     fake.answer("GET", "/v1/flows", page([{"id": "f1", "status": "ENABLED"}], "same"))
-    with pytest.raises(FlowOpsError) as error:
+    with pytest.raises(FlowOpsError, match="same next page twice"):
         list(adapter.list_flows(integration_id=PROJECT))
-    assert "repeated a page cursor" in str(error.value)
 
 
 def test_get_flow_refuses_a_flow_of_another_project(adapter, fake):
     fake.answer("GET", "/v1/flows/f1", {"id": "f1", "projectId": "other", "status": "ENABLED"})
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError, match="project_id"):
         adapter.get_flow("f1")
-    assert "project_id" in str(error.value)
 
 
-def test_open_errors_skip_retried_and_key_on_the_first_run_of_the_chain(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([
-        run("r1", failedStepName="step_2", failedStep={"name": "step_2", "message": "Too Many Requests (429)"}, tags=["vip"]),
-        run("r2", "TIMEOUT", retriedBy="r3"),
-        run("r3", "TIMEOUT", retryOf="r2"),
-        run("r4", archivedAt="2026-11-21T00:00:00.000Z"),
-    ]))
+def test_open_errors_read_each_failed_steps_message_and_key_on_the_run(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1", tags=["vip"]), run("r2", "TIMEOUT", step=None), run("r3", "LOG_SIZE_EXCEEDED"),
+                                   run("r4", archivedAt="2026-11-21T00:00:00.000Z"), run("r5")]))
+    fake.answer("GET", RUNS + "/r1", detail("Request failed with status code 429"))
+    fake.answer("GET", RUNS + "/r2", {"steps": {}})
+    fake.answer("GET", RUNS + "/r5", None, status=200)
+    fake.routes[("GET", RUNS + "/r5")] = [(200, lambda call: FlowOpsError("gone", status=404))]
     errors = list(adapter.iter_errors("flowA", PSEUDO_STEP))
-    assert [(e["errorId"], e["retryDataKey"], e["classification"], e["code"]) for e in errors] == [
-        ("r1", "r1", "rate_limit", "FAILED"), ("r3", "r2", "intermittent", "TIMEOUT")]
-    assert errors[0]["source"] == "step_2" and errors[0]["tags"] == ["vip"]
-    assert errors[1]["source"] == "run" and errors[1]["message"] == "flow run ended with status TIMEOUT"
+    assert [(e["errorId"], e["retryDataKey"], e["source"], e["code"], e["classification"]) for e in errors] == [
+        ("r1@2026-11-20T04:00:02.000Z", "r1", "step_2", "FAILED", "rate_limit"),
+        ("r2@2026-11-20T04:00:02.000Z", "r2", "run", "TIMEOUT", "intermittent")]
+    assert errors[0]["message"] == "Request failed with status code 429" and errors[0]["tags"] == ["vip"]
+    assert errors[1]["message"] == "flow run ended with status TIMEOUT"
     assert (errors[0]["_flowId"], errors[0]["_stepId"], errors[0]["occurredAt"]) == ("flowA", PSEUDO_STEP, "2026-11-20T04:00:00.000Z")
-    assert fake.calls[0]["params"] == {"flowId": "flowA", "status": ["FAILED", "INTERNAL_ERROR", "TIMEOUT", "QUOTA_EXCEEDED"],
-                                       "projectId": PROJECT, "limit": 100}
+    assert fake.calls[0]["params"] == {"flowId": "flowA", "status": list(FAILED_STATUSES), "projectId": PROJECT, "limit": 100}
+    assert list(FAILED_STATUSES) == ["FAILED", "INTERNAL_ERROR", "QUOTA_EXCEEDED", "TIMEOUT", "MEMORY_LIMIT_EXCEEDED"]
     assert not list(adapter.iter_errors("flowA", "step_2"))
 
 
+def test_server_side_filters_never_narrow_the_selection(adapter, fake):
+    fake.answer("GET", RUNS, page([]))
+    after = datetime(2026, 11, 20, 1, 2, 3, 456789, tzinfo=timezone.utc)
+    before = datetime(2026, 11, 21, 1, 2, 3, 456001, tzinfo=timezone.utc)
+    list(adapter.iter_errors("flowA", PSEUDO_STEP, filters={"occurred_after": after, "occurred_before": before, "sources": ["step_1"]}))
+    params = fake.calls[-1]["params"]
+    assert (params["createdAfter"], params["createdBefore"], params["failedStepName"]) == (
+        "2026-11-20T01:02:03.456Z", "2026-11-21T01:02:03.457Z", "step_1")
+    for sources in (["step_1", "step_2"], ["run"]):
+        list(adapter.iter_errors("flowA", PSEUDO_STEP, filters={"sources": sources}))
+        assert "failedStepName" not in fake.calls[-1]["params"]
+
+
 def test_resolved_errors_are_the_archived_failed_runs(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("r1"), run("r4", archivedAt="2026-11-21T00:00:00.000Z")]))
-    assert [e["errorId"] for e in adapter.iter_errors("flowA", PSEUDO_STEP, resolved=True)] == ["r4"]
+    fake.answer("GET", RUNS, page([run("r1"), run("r4", archivedAt="2026-11-21T00:00:00.000Z")]))
+    fake.answer("GET", RUNS + "/r4", detail("boom"))
+    assert [e["retryDataKey"] for e in adapter.iter_errors("flowA", PSEUDO_STEP, resolved=True)] == ["r4"]
     assert fake.calls[0]["params"]["includeArchived"] == "true"
 
 
 @pytest.mark.parametrize("status, message, expected", [
-    ("TIMEOUT", None, "intermittent"),
+    ("TIMEOUT", "flow run ended with status TIMEOUT", "intermittent"),
     ("INTERNAL_ERROR", "anything", "intermittent"),
-    ("QUOTA_EXCEEDED", None, "rate_limit"),
+    ("QUOTA_EXCEEDED", "", "rate_limit"),
+    ("MEMORY_LIMIT_EXCEEDED", "", "governance"),
     ("FAILED", "Request failed with status code 429", "rate_limit"),
     ("FAILED", "socket hang up (ECONNRESET)", "intermittent"),
     ("FAILED", "503 Service Unavailable", "intermittent"),
@@ -157,77 +199,142 @@ def test_resolved_errors_are_the_archived_failed_runs(adapter, fake):
     ("FAILED", "Invalid value for field 'amount'", "value"),
     ("FAILED", "Something odd", "none"),
 ])
-def test_classification(status, message, expected):
+def test_classification_is_the_shared_rule_set_over_status_and_message(status, message, expected):
     assert classify(status, message) == expected
 
 
-def test_error_summary_counts_open_runs_in_the_pseudo_step(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("r1", created="2026-11-20T05:00:00.000Z"), run("r2"), run("r5", retriedBy="x")]))
+def test_step_message_reads_loop_iterations_and_non_string_messages():
+    steps = {"loop": {"output": {"iterations": [{"inner": {"status": "SUCCEEDED"}}, {"inner": {"errorMessage": {"message": "ETIMEDOUT"}}}]}}}
+    assert step_message(steps, "inner") == "ETIMEDOUT"
+    assert step_message({"s": {"errorMessage": {"code": 7}}}, "s") == '{"code": 7}'
+    assert step_message(None, "s") is None and step_message({}, None) is None
+
+
+def test_unknown_statuses_end_a_wait():
+    assert [is_terminal(status) for status in ("QUEUED", "RUNNING", "PAUSED", "CANCELED", "LOG_SIZE_EXCEEDED", "SOMETHING_NEW")] == [
+        False, False, False, True, True, True]
+
+
+def test_error_summary_counts_the_listing_without_reading_each_run(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1", created="2026-11-20T05:00:00.000Z"), run("r2")]))
     assert adapter.error_summary("flowA") == {PSEUDO_STEP: {"open_errors": 2, "last_error_at": "2026-11-20T05:00:00.000Z"}}
-    assert adapter.flow_steps("flowA") == [{"_id": PSEUDO_STEP, "name": "Flow runs", "type": "run"}]
+    assert [call["path"] for call in fake.calls] == [RUNS]
 
 
-def test_retry_sends_the_open_run_of_each_key_and_returns_a_job_of_the_new_runs(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("r1"), run("r3", retryOf="r2")]))
-    fake.answer("POST", "/v1/flow-runs/retry", [run("n1", "RUNNING", retryOf="r1"), run("n2", "SUCCEEDED", retryOf="r2")])
+def same_id_setup(adapter, fake, answer):
+    fake.answer("GET", RUNS, page([run("r1"), run("r2"), run("r3")]))
+    fake.answer("POST", RUNS + "/retry", answer)
+    for run_id in ("r1", "r2", "r3"):
+        fake.answer("GET", RUNS + "/" + run_id, detail("ECONNRESET"))
     list(adapter.iter_errors("flowA", PSEUDO_STEP))
-    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "latest_version")
-    assert fake.calls[-1]["body"] == {"projectId": PROJECT, "strategy": "ON_LATEST_VERSION", "flowRunIds": ["r1", "r3"]}
-    assert (job["_id"], job["done"], job["status"], job["runs"], job["succeeded"]) == ("n1+1", False, "running", 2, 1)
 
 
-def test_retry_lists_again_for_keys_it_has_not_seen_and_skips_keys_no_longer_open(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("r1")]))
-    fake.answer("POST", "/v1/flow-runs/retry", [run("n1", "RUNNING", retryOf="r1")])
+def test_a_same_run_retry_sends_explicit_ids_and_reconciles_by_finish_time(adapter, fake, ctx):
+    same_id_setup(adapter, fake, [run("r3", "QUEUED"), run("r1", "QUEUED"), run("r2", "QUEUED")])  # the server's order
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "retry")
+    assert fake.posts() == [{"projectId": PROJECT, "strategy": "FROM_FAILED_STEP", "flowRunIds": ["r1", "r2", "r3"],
+                             "status": list(FAILED_STATUSES)}]
+    assert (job["_id"], job["done"], job["runs"]) == ("r1+2", False, 3)
+    new_end = "2026-11-30T10:00:00.000Z"
+    fake.routes[("GET", RUNS)] = [(200, page([run("r1", "FAILED"), run("r2", "RUNNING"), run("r3", "CANCELED")]))]
+    assert adapter.get_job("r1+2")["done"] is False  # r1 still shows its old end: not re-queued yet
+    assert fake.calls[-1]["params"] == {"flowRunIds": ["r1", "r2", "r3"], "includeArchived": "true", "projectId": PROJECT, "limit": 100}
+    assert adapter.key_outcomes("r1+2") == {"r1": "pending", "r2": "pending", "r3": "pending"}
+    assert any("r3" in warning and "CANCELED" in warning for warning in ctx.warnings)
+    fake.routes[("GET", RUNS)] = [(200, page([run("r1", "TIMEOUT", finishTime=new_end), run("r2", "SUCCEEDED", finishTime=new_end),
+                                              run("r3", "CANCELED")]))]  # canceled: status only, the old finishTime stays
+    assert adapter.get_job("r1+2")["done"] is True
+    assert adapter.key_outcomes("r1+2") == {"r1": "failed_again", "r2": "succeeded", "r3": "pending"}
+    assert adapter.key_outcomes("unknown") is None
+
+
+def test_retry_lists_again_for_unseen_keys_and_sends_none_that_is_not_open(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1")]))
+    fake.answer("POST", RUNS + "/retry", [run("r1", "QUEUED")])
     job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "gone"], "retry")
-    assert [call["method"] for call in fake.calls] == ["GET", "POST"]
-    assert fake.calls[-1]["body"]["flowRunIds"] == ["r1"] and fake.calls[-1]["body"]["strategy"] == "FROM_FAILED_STEP"
-    assert job["_id"] == "n1"
-
-
-def test_retry_matching_nothing_returns_none(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("r1")]))
+    assert [call["method"] for call in fake.calls] == ["GET", "POST"] and fake.posts()[0]["flowRunIds"] == ["r1"]
+    assert job is not None
     assert adapter.retry("flowA", PSEUDO_STEP, ["gone"], "retry") is None
-    fake.answer("POST", "/v1/flow-runs/retry", [])
-    assert adapter.retry("flowA", PSEUDO_STEP, ["r1"], "retry") is None
-    assert [call["method"] for call in fake.calls].count("POST") == 1
+    assert adapter.retry("flowA", PSEUDO_STEP, ["r1"], "retry")["_id"] == job["_id"]  # answered once: never sent again
+    assert len(fake.posts()) == 1
 
 
-def test_get_job_polls_the_new_runs_of_a_batch_a_page_of_ids_at_a_time(adapter, fake):
-    originals = [run("r%03d" % number) for number in range(150)]
-    fake.answer("GET", "/v1/flow-runs", page(originals))
-    fake.answer("POST", "/v1/flow-runs/retry", [run("n%03d" % number, "RUNNING") for number in range(150)])
-    job = adapter.retry("flowA", PSEUDO_STEP, [r["id"] for r in originals], "retry")
-    assert (job["_id"], job["runs"], job["done"]) == ("n000+149", 150, False)
-    fake.routes[("GET", "/v1/flow-runs")] = []
-    fake.answer("GET", "/v1/flow-runs", page([run("n%03d" % number, "SUCCEEDED") for number in range(100)]))
-    fake.answer("GET", "/v1/flow-runs", page([run("n%03d" % number, "RUNNING") for number in range(100, 150)]))
-    fake.answer("GET", "/v1/flow-runs", page([run("n%03d" % number, "SUCCEEDED") for number in range(100)]))
-    fake.answer("GET", "/v1/flow-runs", page([run("n%03d" % number, "TIMEOUT") for number in range(100, 149)]))
-    assert adapter.get_job("n000+149")["done"] is False
-    polls = [call["params"]["flowRunIds"] for call in fake.calls[-2:]]
-    assert polls == [["n%03d" % number for number in range(100)], ["n%03d" % number for number in range(100, 150)]]
-    assert fake.calls[-1]["params"]["includeArchived"] == "true"
-    job = adapter.get_job("n000+149")
-    # n149 is no longer returned: it cannot be waited for, so it counts as done.
-    assert (job["done"], job["status"], job["succeeded"], job["failed"]) == (True, "completed", 100, 49)
+def test_runs_the_server_did_not_retry_are_never_counted_as_submitted(adapter, fake):
+    refused = {"errorCode": "FLOW_RUN_RETRY_OUTSIDE_RETENTION", "errorMessage": "FLOW_RUN_RETRY_OUTSIDE_RETENTION"}
+    same_id_setup(adapter, fake, [run("r1", error=refused), run("r2", "QUEUED"), None])
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "retry")
+    # Each key the server did not retry is named with its reason; only r2 belongs to the job.
+    assert job["rejected"] == {"r1": "[FLOW_RUN_RETRY_OUTSIDE_RETENTION] FLOW_RUN_RETRY_OUTSIDE_RETENTION",
+                               "r3": "the server answered null (an older server that did not start the run)"}
+    assert job["runs"] == 1 and "in_doubt" not in job
+    again = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r3"], "retry")
+    assert set(again["rejected"]) == {"r1", "r3"} and len(fake.posts()) == 1  # never sent twice
+    assert adapter.retry("flowA", PSEUDO_STEP, ["r2"], "retry")["runs"] == 1
+
+
+def test_all_refused_is_a_job_that_retried_nothing(adapter, fake):
+    error = {"errorCode": "INTERNAL_SERVER_ERROR", "errorMessage": "Internal server error"}
+    same_id_setup(adapter, fake, [run("r1", error=error), run("r2", error=error), run("r3", error=error)])
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "retry")
+    assert job["_id"] is None and job["done"] is True
+    assert job["rejected"] == dict((key, "[INTERNAL_SERVER_ERROR] Internal server error") for key in ("r1", "r2", "r3"))
+
+
+def latest_answers(answers):
+    """A POST /retry handler answering each single-run request from ``answers`` (run id -> body or error)."""
+    return lambda call: answers[call["body"]["flowRunIds"][0]]
+
+
+def test_latest_version_goes_one_run_a_request_and_archives_the_originals(adapter, fake):
+    same_id_setup(adapter, fake, latest_answers({"r1": [run("n1", "QUEUED", step=None)], "r2": [run("n2", "QUEUED", step=None)],
+                                                 "r3": [run("n3", "QUEUED", step=None)]}))
+    fake.answer("POST", RUNS + "/archive", None)
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "latest_version")
+    assert [body["flowRunIds"] for body in fake.posts()] == [["r1"], ["r2"], ["r3"]]
+    assert {body["strategy"] for body in fake.posts()} == {"ON_LATEST_VERSION"}
+    assert fake.posts(RUNS + "/archive") == [{"projectId": PROJECT, "flowRunIds": ["r1", "r2", "r3"], "status": list(FAILED_STATUSES)}]
+    assert job["_id"] == "n1+2"
+    fake.routes[("GET", RUNS)] = [(200, page([run("n1", "SUCCEEDED", step=None), run("n2", "INTERNAL_ERROR", step=None)]))]
+    assert adapter.get_job("n1+2")["done"] is False  # n3 is not listed yet: new runs are written asynchronously
+    assert fake.calls[-1]["params"]["flowRunIds"] == ["n1", "n2", "n3"]
+    assert adapter.key_outcomes("n1+2") == {"r1": "succeeded", "r2": "failed_again", "r3": "pending"}
+
+
+def test_latest_version_warns_when_the_originals_cannot_be_archived(adapter, fake, ctx):
+    same_id_setup(adapter, fake, latest_answers({"r1": [run("n1", "QUEUED")], "r2": [run("n2", "QUEUED")], "r3": [run("n3", "QUEUED")]}))
+    fake.answer("POST", RUNS + "/archive", lambda call: FlowOpsError("unavailable", status=503, may_have_applied=True))
+    assert adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "latest_version")["runs"] == 3
+    assert len(ctx.warnings) == 1 and "r1, r2, r3" in ctx.warnings[0] and "flow_errors_resolve" in ctx.warnings[0]
+
+
+def test_a_lost_latest_version_answer_is_in_doubt_and_never_sent_again(adapter, fake):
+    lost = FlowOpsError("connection reset", may_have_applied=True)
+    same_id_setup(adapter, fake, latest_answers({"r1": [run("n1", "QUEUED")], "r2": lost, "r3": []}))
+    fake.answer("POST", RUNS + "/archive", None)
+    first = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3"], "latest_version")
+    assert first["in_doubt"] == {"r2": "connection reset"}
+    assert first["not_matched"] == {"r3": "the server matched no failed run with this id"}
+    assert fake.posts(RUNS + "/archive")[0]["flowRunIds"] == ["r1"]
+    settle = adapter.retry("flowA", PSEUDO_STEP, ["r2", "r3"], "latest_version")
+    assert settle["in_doubt"] == {"r2": "connection reset"} and len(fake.posts()) == 3
 
 
 def test_get_job_of_an_unknown_id_polls_that_run(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs", page([run("n1", "SUCCEEDED")]))
-    assert adapter.get_job("n1")["done"] is True
-    assert fake.calls[0]["params"]["flowRunIds"] == ["n1"]
+    fake.answer("GET", RUNS, page([run("n1", "SUCCEEDED")]))
+    assert adapter.get_job("n1")["done"] is True and fake.calls[0]["params"]["flowRunIds"] == ["n1"]
 
 
-def test_resolve_archives_the_runs(adapter, fake):
-    fake.answer("POST", "/v1/flow-runs/archive", None, status=204)
-    adapter.resolve("flowA", PSEUDO_STEP, ["r1", "r2"])
-    assert fake.calls[0]["body"] == {"projectId": PROJECT, "flowRunIds": ["r1", "r2"]}
+def test_resolve_archives_the_runs_of_the_error_ids(adapter, fake):
+    fake.answer("POST", RUNS + "/archive", None)
+    adapter.resolve("flowA", PSEUDO_STEP, ["r1@2026-11-20T04:00:02.000Z", "r2@2026-11-20T04:00:02.000Z", "r1@2026-11-21T00:00:00.000Z"])
+    assert fake.calls[0]["body"] == {"projectId": PROJECT, "flowRunIds": ["r1", "r2"], "status": list(FAILED_STATUSES)}
     assert fake.calls[0]["allow_empty"] is True
+    adapter.resolve("flowA", PSEUDO_STEP, [])
+    assert len(fake.calls) == 1  # an empty flowRunIds would archive every run
 
 
-def test_retry_data_is_the_first_run_with_its_steps(adapter, fake):
-    fake.answer("GET", "/v1/flow-runs/r%2F1", {"id": "r/1", "steps": {"trigger": {"output": {"orderId": 7}}}})
+def test_retry_data_is_the_run_with_its_steps(adapter, fake):
+    fake.answer("GET", RUNS + "/r%2F1", {"id": "r/1", "steps": {"trigger": {"output": {"orderId": 7}}}})
     assert adapter.retry_data("flowA", PSEUDO_STEP, "r/1") == {"retryDataKey": "r/1", "flowRunId": "r/1",
                                                                "steps": {"trigger": {"output": {"orderId": 7}}}}
 

@@ -7,9 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import validate_bulk
+from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import check_bulk_options
 from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
@@ -75,10 +78,14 @@ def detail(name="Error", message="boom", steps=None, trigger="api"):
 # -- registration, validation, base URL ----------------------------------------------------------
 
 
-def test_registered_with_single_instance_restarts():
+def test_registered_with_single_instance_restarts_from_a_step_and_local_resolve():
     assert ADAPTERS["cloudflare"] is CloudflareAdapter
     assert CloudflareAdapter.retry_strategies == ("retry",)
     assert CloudflareAdapter.max_retry_batch == 1
+    assert "restart_from_step" in CloudflareAdapter.capabilities and "resolve" not in CloudflareAdapter.capabilities
+    assert CloudflareAdapter.resolve_mode == "local"
+    assert CloudflareAdapter.unsupported_hints["resolve"] == (
+        "Workflows cannot dismiss an errored instance: terminate is refused on a finished instance")
 
 
 def test_validate_requires_account_id():
@@ -94,6 +101,15 @@ def test_validate_refuses_abstract_flows():
     assert message.startswith("platform 'cloudflare' does not support abstract_flow_id;") and "\n" not in message
 
 
+def test_validate_refuses_listing_resolved_errors():
+    with pytest.raises(UnsupportedOperation) as caught:
+        CloudflareAdapter.validate({"resolved": True, "account_id": ACCOUNT})
+    message = str(caught.value)
+    assert message.startswith("platform 'cloudflare' does not support resolved: true; Workflows keeps no resolved errors")
+    assert "dismissed_file" in message and "\n" not in message
+    CloudflareAdapter.validate({"resolved": False, "account_id": ACCOUNT})
+
+
 def test_connection_replace_is_refused_with_a_hint():
     with pytest.raises(UnsupportedOperation) as caught:
         CloudflareAdapter(None, {"account_id": ACCOUNT}).require("replace_connection", "flow_connection_replace")
@@ -101,12 +117,13 @@ def test_connection_replace_is_refused_with_a_hint():
 
 
 def test_batches_are_one_instance_and_larger_ones_are_refused(adapter):
-    params = {"account_id": ACCOUNT, "batch_size": None, "max_errors": None}
-    CloudflareAdapter.validate(params)
-    validate_bulk(params, adapter)
-    assert params["batch_size"] == 1
+    def ctx(batch_size):
+        params = {"batch_size": batch_size, "max_errors": None, "report_file": None}
+        return SimpleNamespace(params=params, adapter=adapter, check_mode=True)
+
+    assert check_bulk_options(ctx(None)) == 1
     with pytest.raises(ValidationError, match="batch_size: 5 is out of range; use a value between 1 and 1"):
-        validate_bulk(dict(params, batch_size=5), adapter)
+        check_bulk_options(ctx(5))
 
 
 @pytest.mark.parametrize("api_url, region, expected", [
@@ -142,7 +159,7 @@ def test_base_url_refuses_other_regions():
     ("SyntaxError", "Unexpected token < in JSON at position 0", "parse"),
     ("NonRetryableError", "order has no line items", "value"),
     ("TypeError", "cannot read properties of undefined", "value"),
-    ("Error", "unexpected state", "none"),
+    ("Error", "something went wrong", "none"),
     (None, None, "none"),
 ])
 def test_classify(name, message, expected):
@@ -175,38 +192,54 @@ def test_one_pseudo_step_per_workflow(adapter):
     assert [step["_id"] for step in adapter.flow_steps("wf")] == ["instances"]
 
 
-def test_error_summary_counts_errored_instances(fake, adapter):
-    fake.answer("GET", BASE + "/wf/instances", ok([listed("i1")], total_count=7, per_page=1, count=1))
-    assert adapter.error_summary("wf") == {"instances": {"open_errors": 7, "last_error_at": None}}
-    assert fake.calls[0]["params"] == {"status": "errored", "per_page": 1}
+@pytest.mark.parametrize("counts, expected", [({"errored": 7, "complete": 3}, 7), ({"complete": 3}, 0), ({}, 0), (None, 0)])
+def test_error_summary_reads_the_workflows_instance_counts(fake, adapter, counts, expected):
+    fake.answer("GET", BASE + "/wf", ok({"name": "wf", "instances": counts}))
+    assert adapter.error_summary("wf") == {"instances": {"open_errors": expected, "last_error_at": None}}
+    assert [(call["method"], call["path"]) for call in fake.calls] == [("GET", BASE + "/wf")]  # no instance listing
 
 
 # -- errors ----------------------------------------------------------------------------------------
+
+FILTERS = {"occurred_after": datetime(2026, 11, 20, tzinfo=timezone.utc), "occurred_before": datetime(2026, 11, 21, tzinfo=timezone.utc),
+           "sources": ["charge card"]}
 
 
 def test_iter_errors_follows_the_cursor_and_reads_each_instance(fake, adapter):
     path = BASE + "/wf/instances"
     fake.answer("GET", path, ok([listed("i1")], cursor="c1"))
-    fake.answer("GET", path, ok([listed("i2", ended=None)]))
-    steps = [{"name": "validate", "success": True}, {"name": "charge card", "success": False, "error": {"name": "Error"}}]
+    fake.answer("GET", path, ok([listed("i2", ended=None)], cursor=""))
+    steps = [{"type": "step", "name": "validate", "success": True},
+             {"type": "step", "name": "charge card", "success": False, "attempts": [{"error": {"name": "Error", "message": "x"}}]}]
     fake.answer("GET", path + "/i1", ok(detail("TimeoutError", "timed out", steps=steps, trigger="cron")))
     fake.answer("GET", path + "/i2", ok(detail("NonRetryableError", "no lines")))
-    first, second = list(adapter.iter_errors("wf", "instances"))
-    assert first == {
+    first, second = list(adapter.iter_errors("wf", "instances", filters=FILTERS))
+    assert first == dict(listed("i1"), **{
         "errorId": "i1@2026-11-20T01:00:00.000Z", "retryDataKey": "i1", "occurredAt": "2026-11-20T01:00:00.000Z",
         "source": "charge card", "code": "TimeoutError", "message": "timed out", "classification": "intermittent",
-        "tags": ["trigger:cron"], "status": "errored", "created_on": "2026-11-20T00:59:00.000Z",
-        "ended_on": "2026-11-20T01:00:00.000Z", "version_id": "v1", "_flowId": "wf", "_stepId": "instances"}
+        "tags": ["trigger:cron"], "_flowId": "wf", "_stepId": "instances"})
     # Without ended_on (nor modified_on) the creation time stands in: never an "@None" error id.
     assert (second["errorId"], second["source"], second["classification"]) == ("i2@2026-11-20T00:59:00.000Z", "workflow", "value")
+    # Cursor paging only, the largest page, and no server-side date window (which time it bounds is not established).
     listings = [call["params"] for call in fake.calls if call["path"] == path]
     assert listings == [{"status": "errored", "per_page": 100}, {"status": "errored", "per_page": 100, "cursor": "c1"}]
 
 
-def test_iter_errors_skips_an_instance_gone_before_its_read(fake, adapter):
+def test_iter_errors_takes_only_errored_instances(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1", status="complete"), listed("i2")]))
+    fake.answer("GET", path + "/i2", ok(detail()))
+    assert [error["retryDataKey"] for error in adapter.iter_errors("wf", "instances")] == ["i2"]
+
+
+@pytest.mark.parametrize("failure", [
+    FlowOpsError("HTTP error", status=404),
+    FlowOpsError("workflows.api.error.instance.not_found", status=500),
+])
+def test_iter_errors_skips_an_instance_gone_before_its_read(fake, adapter, failure):
     path = BASE + "/wf/instances"
     fake.answer("GET", path, ok([listed("i1"), listed("i2")]))
-    fake.fail("GET", path + "/i1", 404)
+    fake.routes[("GET", path + "/i1")] = [failure]
     fake.answer("GET", path + "/i2", ok(detail()))
     assert [error["retryDataKey"] for error in adapter.iter_errors("wf", "instances")] == ["i2"]
 
@@ -219,18 +252,17 @@ def test_iter_errors_raises_other_read_failures(fake, adapter):
         list(adapter.iter_errors("wf", "instances"))
 
 
-def test_resolved_errors_are_terminated_instances(fake, adapter):
-    path = BASE + "/wf/instances"
-    fake.answer("GET", path, ok([]))
-    assert not list(adapter.iter_errors("wf", "instances", resolved=True))
-    assert fake.calls[0]["params"]["status"] == "terminated"
+def test_resolved_errors_are_refused_without_a_request(fake, adapter):
+    with pytest.raises(UnsupportedOperation, match="does not support resolved: true"):
+        list(adapter.iter_errors("wf", "instances", resolved=True))
+    assert fake.calls == []
 
 
 def test_a_repeated_cursor_stops_paging(fake, adapter):
     path = BASE + "/wf/instances"
     fake.answer("GET", path, ok([listed("i1")], cursor="same"))
     fake.answer("GET", path + "/i1", ok(detail()))
-    with pytest.raises(FlowOpsError, match="same cursor twice"):
+    with pytest.raises(FlowOpsError, match="same next page twice"):
         list(adapter.iter_errors("wf", "instances"))
 
 
@@ -244,7 +276,7 @@ def test_a_body_without_success_is_an_error(fake, adapter, body, match):
         adapter.get_flow("wf")
 
 
-# -- restart, jobs, terminate ------------------------------------------------------------------------
+# -- restart, jobs, resolve --------------------------------------------------------------------------
 
 
 def test_retry_restarts_one_instance_and_returns_it_as_the_job(fake, adapter):
@@ -254,25 +286,59 @@ def test_retry_restarts_one_instance_and_returns_it_as_the_job(fake, adapter):
     assert fake.calls[0]["body"] == {"status": "restart"}
 
 
+def test_retry_from_a_step_checks_the_history_then_sends_only_its_name(fake, adapter):
+    steps = [{"type": "step", "name": "validate"}, {"type": "sleep", "name": "cool down"}, {"type": "step", "name": "charge card"}]
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail(steps=steps)))
+    fake.answer("PATCH", BASE + "/wf/instances/i1/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
+    adapter.retry("wf", "instances", ["i1"], "retry", {"from_step": "charge card"})
+    assert [(call["method"], call["body"]) for call in fake.calls] == [
+        ("GET", None), ("PATCH", {"status": "restart", "from": {"name": "charge card"}})]
+
+
+@pytest.mark.parametrize("step", ["notify", "cool down"])
+def test_retry_from_a_step_not_run_sends_nothing(fake, adapter, step):
+    steps = [{"type": "step", "name": "validate"}, {"type": "sleep", "name": "cool down"}]
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail(steps=steps)))
+    with pytest.raises(FlowOpsError) as caught:
+        adapter.retry("wf", "instances", ["i1"], "retry", {"from_step": step})
+    assert str(caught.value) == ("restart_from_step: instance i1 has no step '%s' in its execution history (steps run: validate); "
+                                 "not restarted" % step)
+    assert not caught.value.may_have_applied
+    assert [call["method"] for call in fake.calls] == ["GET"]
+
+
 def test_retry_takes_exactly_one_key(adapter):
     with pytest.raises(FlowOpsError, match="one instance a call, got 2 keys"):
         adapter.retry("wf", "instances", ["a", "b"], "retry")
 
 
 @pytest.mark.parametrize("status, done", [("queued", False), ("running", False), ("waiting", False), ("paused", False),
+                                          ("waitingForPause", False), ("rollingBack", False),
                                           ("complete", True), ("errored", True), ("terminated", True)])
 def test_get_job_polls_the_instance(fake, adapter, status, done):
     fake.answer("GET", BASE + "/my%20wf/instances/i%401", ok(dict(detail(), status=status)))
     assert adapter.get_job("my%20wf/i%401") == {"_id": "my%20wf/i%401", "status": status, "done": done}
+    assert adapter.key_outcomes("my%20wf/i%401") is None
 
 
-def test_resolve_terminates_each_instance_named_by_the_error_id(fake, adapter):
-    for instance in ("i1", "x%40y"):
-        fake.answer("PATCH", BASE + "/wf/instances/%s/status" % instance, ok({"status": "terminated", "timestamp": "t"}))
-    adapter.resolve("wf", "instances", ["i1@2026-11-20T01:00:00.000Z", "x@y@2026-11-20T01:00:00.000Z"])
-    assert [(call["path"], call["body"]) for call in fake.calls] == [
-        (BASE + "/wf/instances/i1/status", {"status": "terminate"}),
-        (BASE + "/wf/instances/x%40y/status", {"status": "terminate"})]
+@pytest.mark.parametrize("status", ["unknown", None, "hibernating"])
+def test_a_status_the_collection_does_not_know_ends_the_wait_and_leaves_the_key_pending(fake, adapter, status):
+    warnings = []
+    adapter.bind(SimpleNamespace(warn=warnings.append))
+    fake.answer("GET", BASE + "/wf/instances/i%401", ok(dict(detail(), status=status)))
+    assert adapter.get_job("wf/i%401") == {"_id": "wf/i%401", "status": status, "done": True}
+    assert adapter.get_job("wf/i%401")["done"] is True
+    assert len(warnings) == 1 and "instance i@1 of workflow wf reports status %r" % (status,) in warnings[0]
+    assert adapter.key_outcomes("wf/i%401") == {"i@1": "pending"}
+    fake.routes.clear()
+    fake.answer("GET", BASE + "/wf/instances/i%401", ok(dict(detail(), status="complete")))  # known again: no longer pending
+    assert adapter.get_job("wf/i%401")["done"] is True and adapter.key_outcomes("wf/i%401") is None
+
+
+def test_resolve_sends_nothing(fake, adapter):
+    with pytest.raises(UnsupportedOperation):
+        adapter.resolve("wf", "instances", ["i1@2026-11-20T01:00:00.000Z"])
+    assert fake.calls == []
 
 
 def test_retry_data_is_what_a_restart_reruns_with(fake, adapter):

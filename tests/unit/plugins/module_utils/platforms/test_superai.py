@@ -9,8 +9,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from datetime import datetime, timezone
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client, Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.paging import NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import superai
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.superai import SuperAIAdapter
@@ -61,11 +64,41 @@ def adapter(fake):
     return SuperAIAdapter(fake)
 
 
-def test_registered_with_its_strategies_and_single_item_batches():
+def test_registered_with_its_strategies_single_item_batches_and_soft_delete_resolve():
     assert ADAPTERS["superai"] is SuperAIAdapter
-    assert SuperAIAdapter.retry_strategies == ("retry", "latest_version")
+    assert SuperAIAdapter.retry_strategies == ("retry",)  # latest_version: every re-execute runs the latest version
     assert SuperAIAdapter.max_retry_batch == 1
-    assert (SuperAIAdapter.auth_header, SuperAIAdapter.auth_prefix) == ("Authorization", "Bearer ")
+    assert SuperAIAdapter.resolve_mode == "delete"
+    assert SuperAIAdapter.unsupported_hints["undelete"] == "soft DELETE: no undelete"
+
+
+def test_auth_takes_a_bearer_token_by_default_or_a_service_account_key():
+    assert SuperAIAdapter.auth(None) == ("Authorization", "Bearer ")
+    assert SuperAIAdapter.auth("bearer") == ("Authorization", "Bearer ")
+    assert SuperAIAdapter.auth("x-api-key") == ("X-API-Key", "")
+
+
+@pytest.mark.parametrize("platform", ["celigo", "activepieces", "cloudflare"])
+def test_other_platforms_refuse_x_api_key_in_one_line(platform):
+    if "x-api-key" in ADAPTERS[platform].auth_forms:
+        pytest.skip("%s takes x-api-key now" % platform)
+    with pytest.raises(ValidationError) as caught:
+        ADAPTERS[platform].auth("x-api-key")
+    assert str(caught.value).startswith("auth_header: platform '%s' takes only " % platform)
+    assert str(caught.value).endswith(", not 'x-api-key'") and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("form, secret", [("bearer", "token"), ("x-api-key", "api_key")])
+def test_both_auth_forms_reach_the_emulator(superai_emulator_factory, form, secret):
+    from emulator.superai.state import flow_ids, generate  # pylint: disable=import-outside-toplevel
+    handle = superai_emulator_factory(generate(flows=1, executions=2, seed=2))
+    header, prefix = SuperAIAdapter.auth(form)
+    client = Client(handle.url, getattr(handle, secret), auth_header=header, auth_prefix=prefix)
+    try:
+        flow = flow_ids(handle.scenario)[0]
+        assert SuperAIAdapter(client).get_flow(flow)["_id"] == flow
+    finally:
+        client.close()
 
 
 # -- connection options, before any request -------------------------------------------------------
@@ -145,21 +178,39 @@ def test_listing_of_an_exact_multiple_reads_one_empty_page(adapter, fake):
 
 def test_listing_refuses_a_non_array_and_runaway_paging(adapter, fake, monkeypatch):
     fake.answer("GET", LIST, {"items": []})
-    with pytest.raises(FlowOpsError, match="expected a JSON array of executions, got dict"):
+    with pytest.raises(FlowOpsError, match="expected a JSON array, got dict"):
         list(adapter.iter_errors(FLOW, "executions"))
-    monkeypatch.setattr(superai, "MAX_PAGE", 2)
-    monkeypatch.setattr(superai, "PAGE_SIZE", 1)
+    monkeypatch.setattr(superai, "PAGER", NumberedPager(None, 1, size_param="page_size", max_pages=2))
     fake.routes.clear()
     fake.answer("GET", LIST, [execution()])
-    with pytest.raises(FlowOpsError, match="more than 2 pages of executions"):
+    with pytest.raises(FlowOpsError, match="more than 2 pages; stopping"):
         list(adapter.iter_errors(FLOW, "executions"))
 
 
-def test_resolved_errors_are_the_cancelled_executions(adapter, fake):
-    fake.answer("GET", LIST, [execution(status="cancelled")])
-    (error,) = adapter.iter_errors(FLOW, "executions", resolved=True)
-    assert fake.calls[0]["params"]["status"] == ["cancelled"]
-    assert (error["code"], error["classification"]) == ("cancelled", "none")
+def test_the_pager_stays_within_the_api_limits():
+    assert (superai.PAGER.size, superai.PAGER.size_param, superai.PAGER.max_pages) == (1000, "page_size", 10000)
+
+
+def test_time_window_is_sent_as_inclusive_updated_bounds_widened_to_whole_seconds(adapter, fake):
+    fake.answer("GET", LIST, [])
+    filters = {"occurred_after": datetime(2026, 11, 20, 4, 0, 0, 500000, tzinfo=timezone.utc),
+               "occurred_before": datetime(2026, 11, 21, 1, 2, 3, 1, tzinfo=timezone.utc), "sources": []}
+    assert list(adapter.iter_errors(FLOW, "executions", filters=filters)) == []
+    params = fake.calls[0]["params"]
+    assert (params["updated_after"], params["updated_before"]) == ("2026-11-20T04:00:00Z", "2026-11-21T01:02:04Z")
+    fake.calls.clear()
+    exact = {"occurred_after": None, "occurred_before": datetime(2026, 11, 21, tzinfo=timezone.utc), "sources": []}
+    list(adapter.iter_errors(FLOW, "executions", filters=exact))
+    assert "updated_after" not in fake.calls[0]["params"] and fake.calls[0]["params"]["updated_before"] == "2026-11-21T00:00:00Z"
+
+
+def test_resolved_listing_is_refused_before_any_request(adapter, fake):
+    """Resolve soft-deletes; SuperAI never lists or returns deleted executions, so there is nothing to list."""
+    with pytest.raises(UnsupportedOperation, match="^platform 'superai' does not support resolved; resolve soft-deletes"):
+        SuperAIAdapter.validate({"resolved": True})
+    with pytest.raises(UnsupportedOperation):
+        list(adapter.iter_errors(FLOW, "executions", resolved=True))
+    assert fake.calls == []
 
 
 def test_error_record_maps_status_to_classification_and_keys(adapter, fake):
@@ -188,15 +239,16 @@ def test_error_summary_counts_open_executions_and_the_latest(adapter, fake):
 # -- retry: re-execute one execution --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("strategy, only_stale", [("retry", "true"), ("latest_version", "false")])
-def test_retry_re_executes_the_still_failed_execution(adapter, fake, strategy, only_stale):
-    raw = execution()
+@pytest.mark.parametrize("status", ["failed", "stale"])
+def test_retry_re_executes_the_whole_flow_of_the_still_open_execution(adapter, fake, status):
+    """only_stale=false re-executes the entire flow, the failed task included (only_stale=true would not)."""
+    raw = execution(status=status)
     fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
     fake.answer("POST", "%s/%s/execute" % (LIST, raw["id"]), None, status=204)
-    job = adapter.retry(FLOW, "executions", [raw["id"]], strategy)
-    assert job == {"_id": raw["id"], "status": "running", "done": False, "only_stale": only_stale == "true"}
+    job = adapter.retry(FLOW, "executions", [raw["id"]], "retry")
+    assert job == {"_id": raw["id"], "status": "running", "done": False, "only_stale": False}
     (post,) = fake.writes()
-    assert (post["params"], post["body"], post["allow_empty"]) == ({"only_stale": only_stale}, None, True)
+    assert (post["params"], post["body"], post["allow_empty"]) == ({"only_stale": "false"}, None, True)
 
 
 @pytest.mark.parametrize("status", ["running", "completed", "cancelled", "queued"])
@@ -240,36 +292,41 @@ def test_get_job_polls_the_execution(adapter, fake, status, done):
     assert adapter.get_job(raw["id"]) == {"_id": raw["id"], "status": status, "done": done, "flow_version": 2}
 
 
-# -- resolve: cancel ------------------------------------------------------------------------------
+# -- resolve: soft DELETE ------------------------------------------------------------------------
 
 
-def test_resolve_cancels_the_listed_execution(adapter, fake):
-    raw = execution(status="stale")
+@pytest.mark.parametrize("status", ["failed", "stale"])
+def test_resolve_soft_deletes_the_listed_execution_and_never_cancels(adapter, fake, status):
+    raw = execution(status=status)
     fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
-    fake.answer("POST", "%s/%s/cancel" % (LIST, raw["id"]), None, status=204)
+    fake.answer("DELETE", "%s/%s" % (LIST, raw["id"]), None, status=204)
     adapter.resolve(FLOW, "executions", ["%s@%s" % (raw["id"], raw["updated_at"])])
-    expected = [("GET", "%s/%s" % (LIST, raw["id"])), ("POST", "%s/%s/cancel" % (LIST, raw["id"]))]
+    expected = [("GET", "%s/%s" % (LIST, raw["id"])), ("DELETE", "%s/%s" % (LIST, raw["id"]))]
     assert [(c["method"], c["path"]) for c in fake.calls] == expected
+    assert (fake.writes()[0]["body"], fake.writes()[0]["params"], fake.writes()[0]["allow_empty"]) == (None, None, True)
 
 
 @pytest.mark.parametrize("status, updated", [("running", "2026-11-20T04:00:00.000000Z"),
+                                             ("completed", "2026-11-20T04:00:00.000000Z"),
                                              ("failed", "2026-11-22T00:00:00.000000Z")])
-def test_resolve_never_cancels_an_execution_that_changed_since_listed(adapter, fake, status, updated):
+def test_resolve_never_deletes_an_execution_that_changed_since_listed(adapter, fake, status, updated):
     raw = execution(status=status, updated=updated)
     fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
-    with pytest.raises(FlowOpsError, match="execution %s changed since it was listed \\(now %s\\); not cancelled"
+    with pytest.raises(FlowOpsError, match="^execution %s changed since it was listed \\(now %s\\); not deleted$"
                        % (raw["id"], status)):
         adapter.resolve(FLOW, "executions", ["%s@2026-11-20T04:00:00.000000Z" % raw["id"]])
     assert fake.writes() == []
 
 
-def test_resolve_409_is_one_clear_line(adapter, fake):
+def test_resolve_of_an_execution_gone_since_listed_sends_nothing(adapter, fake):
     raw = execution()
-    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
-    path = "%s/%s/cancel" % (LIST, raw["id"])
-    fake.answer("POST", path, error=FlowOpsError("x", status=409, method="POST", path=path, code="conflict"))
-    with pytest.raises(FlowOpsError, match="execution %s is running and SuperAI cannot cancel it$" % raw["id"]):
+    path = "%s/%s" % (LIST, raw["id"])
+    fake.answer("GET", path, error=FlowOpsError("Resource not found", status=404, method="GET", path=path, code="not_found"))
+    with pytest.raises(FlowOpsError) as caught:
         adapter.resolve(FLOW, "executions", ["%s@%s" % (raw["id"], raw["updated_at"])])
+    assert str(caught.value) == "GET %s: HTTP 404 [not_found] execution %s changed since it was listed (now gone); not deleted" % (
+        path, raw["id"])
+    assert fake.writes() == []
 
 
 def test_retry_data_is_the_execution_input(adapter, fake):
@@ -302,6 +359,18 @@ def test_validation_detail_and_other_bodies(harness, raw):
     with pytest.raises(FlowOpsError, match="unexpected .* <html>bad gateway</html>"):
         adapter.get_job(EXE)
     with pytest.raises(FlowOpsError) as caught:
-        client.request("POST", "/api/flow-executions/%s/cancel" % EXE, allow_empty=True)
+        client.request("DELETE", "/api/flow-executions/%s" % EXE, allow_empty=True)
     assert (caught.value.code, caught.value.message, caught.value.may_have_applied) == (
         "repository_error", "Database operation failed", True)
+
+
+def test_the_listing_422_error_envelope_is_one_line(harness, raw):
+    body = {"error": {"message": "Request validation failed", "code": "validation_error",
+                      "details": [{"type": "less_than_equal", "loc": ["query", "page_size"], "msg": "Input should be less than or equal to 1000"}]},
+            "request_id": "01K8KABR6S16YETA2SZPVBS9SP"}
+    client, dummy, dummy2 = harness.client([raw(422, body=body)], base_url="https://flows.super.ai")
+    with pytest.raises(FlowOpsError) as caught:
+        list(SuperAIAdapter(client).iter_errors(FLOW, "executions"))
+    assert caught.value.status == 422 and caught.value.code == "validation_error"
+    assert str(caught.value).startswith("GET /api/flow-executions: HTTP 422 [validation_error] Request validation failed")
+    assert "\n" not in str(caught.value)

@@ -9,10 +9,11 @@ import os
 import threading
 from urllib.parse import quote, urlencode
 
-from .app import API_PREFIX, ApiError, EmulatorApp, Reply
-from .celigo_state import MAX_RETRY_KEYS, CeligoState
-from .scenario import default_scenario
-from .server import EmulatorHandle, start_emulator
+from ..core.app import API_PREFIX, ApiError, EmulatorApp, Reply, parse_iso
+from .state import MAX_RETRY_KEYS, CeligoState
+from . import scenario as scenarios
+from ..core.cli import common_switches
+from ..core.server import EmulatorHandle, start_emulator
 
 OPENAPI_PATH = os.environ.get("FLOWOPS_CELIGO_OPENAPI") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "celigo-flows-openapi.json")
@@ -24,7 +25,7 @@ def openapi_validator():
     """One shared validator over celigo-flows-openapi.json (needs jsonschema and referencing)."""
     with _VALIDATOR_LOCK:
         if not _VALIDATOR:
-            from .openapi import OpenAPIValidator  # pylint: disable=import-outside-toplevel
+            from ..core.openapi import OpenAPIValidator  # pylint: disable=import-outside-toplevel
             _VALIDATOR.append(OpenAPIValidator.from_file(OPENAPI_PATH))
         return _VALIDATOR[0]
 
@@ -146,8 +147,9 @@ class CeligoApp(EmulatorApp):
         self.state.require_step(flow_id, step_id)
         token = request.arg("pageToken")
         after = _positive_int(request, "pageToken", "0") if token is not None else 0
+        keep = _error_filter(request) if kind == "errors" else None
         errors, last, more = self.state.error_page(flow_id, step_id, kind == "resolved", after,
-                                                   max(1, int(self.switch("page_size"))))
+                                                   max(1, int(self.switch("page_size"))), keep)
         body = {kind: errors}
         if more:  # omitted (never null) on the last page
             body["nextPageURL"] = "%s/v1/flows/%s/%s/%s?pageToken=%d" % (
@@ -180,6 +182,32 @@ class CeligoApp(EmulatorApp):
         return Reply(200, self.state.retry_data(params["flow"], params["step"], params["key"]))
 
 
+def _error_filter(request):
+    """The open-error filters of Celigo's "Errors API endpoints" page: ``occurredAt_gte`` / ``occurredAt_lte``
+    (UTC, ISO 8601) and ``source`` (repeated once per value, as Celigo's web client sends it); None without any.
+    The next-page URL carries only the page token, so a client sends the filters again with every page."""
+    bounds = {}
+    for name in ("occurredAt_gte", "occurredAt_lte"):
+        value = request.arg(name)
+        if value is not None:
+            try:
+                bounds[name] = parse_iso(value)
+            except ValueError:
+                raise ApiError(400, "invalid_query_params", "%s must be an ISO 8601 time, got %r" % (name, value))
+    sources = set(request.query.get("source") or ())
+    if not bounds and not sources:
+        return None
+
+    def keep(record):
+        occurred = parse_iso(record.occurredAt)
+        if "occurredAt_gte" in bounds and occurred < bounds["occurredAt_gte"]:
+            return False
+        if "occurredAt_lte" in bounds and occurred > bounds["occurredAt_lte"]:
+            return False
+        return not sources or record.source in sources
+    return keep
+
+
 class CeligoHandle(EmulatorHandle):
     """``EmulatorHandle`` plus the Celigo state, token, retry counts and the loaded scenario."""
 
@@ -190,4 +218,31 @@ class CeligoHandle(EmulatorHandle):
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start a Celigo emulator in a thread; returns a started ``CeligoHandle`` (call ``.stop()``)."""
-    return start_emulator(CeligoApp, CeligoHandle, default_scenario() if scenario is None else scenario, host, port, **switches)
+    return start_emulator(CeligoApp, CeligoHandle, scenarios.default_scenario() if scenario is None else scenario, host, port, **switches)
+
+
+def add_cli_arguments(parser):
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
+    source.add_argument("--generate", metavar="SPEC", default="",
+                        help="generator settings, e.g. instances=40,steps=2,errors=30,seed=1 (the default scenario)")
+    source.add_argument("--preset", choices=sorted(scenarios.PRESETS), help="a named scenario (outage: the demo's)")
+    parser.add_argument("--page-size", type=int, default=100, help="errors per page on .../errors and .../resolved")
+    parser.add_argument("--flow-page-size", type=int, default=100, help="flows per page on /v1/flows")
+    parser.add_argument("--job-seconds", type=float, default=0.3, help="time for a retry job to complete")
+    parser.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI document (needs jsonschema)")
+
+
+def app_from_args(args):
+    if args.scenario:
+        scenario = scenarios.load(args.scenario)
+    elif args.preset:
+        scenario = scenarios.PRESETS[args.preset]()
+    else:
+        scenario = scenarios.generate(**scenarios.parse_spec(args.generate), lazy=not args.save_scenario)
+    if args.token:
+        scenario["token"] = args.token
+    if args.save_scenario:
+        scenarios.save(scenario, args.save_scenario)
+    return CeligoApp(scenario, page_size=args.page_size, flow_page_size=args.flow_page_size, job_seconds=args.job_seconds,
+                     strict=args.strict, **common_switches(args))

@@ -2,9 +2,10 @@
 
 A scenario is a JSON-serialisable dict: token, api_key, organization_id, user_id, flows and executions.
 ``fail_again`` (further re-executions that fail) and ``terminable`` (False: SuperAI cannot terminate the
-workflow while it runs, so re-execute and cancel answer 409) are the emulator's own and never returned.
+workflow while it runs, so re-execute answers 409) are the emulator's own and never returned.
 Executions loaded as queued/running stay so (a long-running workflow); re-executed ones finish after
-``run_seconds`` or their second poll, whichever is first.
+``run_seconds`` or their second poll, whichever is first. Every behaviour here is pinned to the contract
+(superai-contract.json) in docs/platforms/superai.md.
 """
 
 import copy
@@ -13,14 +14,16 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from .scenario import generator_spec
+from ..core.scenario_files import generator_spec
 
 DEFAULT_TOKEN = "superai-emulator-token"
 DEFAULT_API_KEY = "saf_emulator_key"
 STATUSES = ("queued", "running", "completed", "failed", "deleted", "stale", "edited", "awaiting_input",
             "cancel_requested", "cancelled")
 ACTIVE = ("queued", "running", "awaiting_input", "cancel_requested")
-CANCELLABLE = ("queued", "awaiting_input", "failed", "stale")  # straight to cancelled; running goes via cancel_requested
+# ExecutionStatus: "running/awaiting_input -> cancel_requested -> cancelled"; cancel on any other status is not
+# established by the spec, so it changes nothing (and answers 204, the only success documented).
+CANCELLABLE = ("running", "awaiting_input")
 _PRIVATE = ("fail_again", "terminable")
 
 
@@ -69,7 +72,7 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
                 execution.setdefault("terminable", True)
                 self.executions[raw["id"]] = execution
                 self.by_flow.setdefault(raw["flow_id"], []).append(raw["id"])
-            self.execute_calls, self.cancel_calls = {}, {}  # id -> [only_stale, ...] / count
+            self.execute_calls, self.cancel_calls, self.delete_calls = {}, {}, {}  # id -> [only_stale, ...] / count / count
 
     # Reading.
 
@@ -112,13 +115,16 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
             return self._view(execution)
 
     def list_executions(self, flow_id, statuses=(), excluded=(), sort_field="created_at", descending=True, page=1,
-                        page_size=10):
-        """One page of a flow's executions (soft-deleted ones never), sorted with the id as tie-break."""
+                        page_size=10, bounds=None):
+        """One page of a flow's executions (soft-deleted ones never), sorted with the id as tie-break.
+
+        ``bounds`` is ``{(field, "after" | "before"): aware datetime}``, every bound inclusive.
+        """
         with self.lock:
             self.flow(flow_id)
             rows = [self.executions[i] for i in self.by_flow.get(flow_id, [])]
             rows = [row for row in rows if row["status"] != "deleted" and (not statuses or row["status"] in statuses)
-                    and row["status"] not in excluded]
+                    and row["status"] not in excluded and _within(row, bounds or {})]
             rows.sort(key=lambda row: (row[sort_field], row["id"]), reverse=descending)
             return [self._view(row) for row in rows[(page - 1) * page_size:page * page_size]]
 
@@ -131,15 +137,16 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
         execution["updated_at"] = stamp(max(now, previous + timedelta(microseconds=1)))
         execution["status"] = status
 
-    def _refuse_if_stuck(self, execution, verb):
+    @staticmethod
+    def _refuse_if_stuck(execution):
         if execution["status"] in ACTIVE and not execution["terminable"]:
-            raise StateError(409, "conflict", "Workflow is currently running and cannot be %s" % verb)
+            raise StateError(409, "conflict", "Workflow is currently running and cannot be terminated")
 
     def execute(self, execution_id, only_stale):
         """POST /flow-executions/{id}/execute: any status -> running on the flow's latest version, same id."""
         with self.lock:
             execution = self._execution(execution_id)
-            self._refuse_if_stuck(execution, "terminated")
+            self._refuse_if_stuck(execution)
             execution["flow_version"] = self.flows[execution["flow_id"]]["version"]
             execution["modified_by"] = self.user_id
             self._touch(execution, "running")
@@ -147,16 +154,23 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
             self.execute_calls.setdefault(execution_id, []).append(only_stale)
 
     def cancel(self, execution_id):
-        """POST /flow-executions/{id}/cancel: running -> cancel_requested -> cancelled; finished runs are left alone."""
+        """POST /flow-executions/{id}/cancel: running/awaiting_input -> cancel_requested -> cancelled; else no change."""
         with self.lock:
             execution = self._execution(execution_id)
-            self._refuse_if_stuck(execution, "cancelled")
             self.cancel_calls[execution_id] = self.cancel_calls.get(execution_id, 0) + 1
-            if execution["status"] == "running":
+            if execution["status"] in CANCELLABLE:
                 self._touch(execution, "cancel_requested")
                 self.in_flight[execution_id] = [0.0, 2]  # cancelled on the next request
-            elif execution["status"] in CANCELLABLE:
-                self._touch(execution, "cancelled")
+
+    def delete(self, execution_id):
+        """DELETE /flow-executions/{id}: soft delete, any status -> deleted; again is a success; unknown ids 404."""
+        with self.lock:
+            execution = self.executions.get(execution_id)
+            if execution is None:
+                raise StateError(404, "not_found", "Resource not found")
+            self.delete_calls[execution_id] = self.delete_calls.get(execution_id, 0) + 1
+            if execution["status"] != "deleted":
+                self._touch(execution, "deleted")  # a run still in flight goes on, but the record stays deleted
 
     def _advance(self, execution_id):
         flight = self.in_flight.get(execution_id)
@@ -167,6 +181,8 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
             return
         del self.in_flight[execution_id]
         execution = self.executions[execution_id]
+        if execution["status"] == "deleted":
+            return  # "Deletion is permanent - no undelete functionality exists"
         if execution["status"] == "cancel_requested":
             self._touch(execution, "cancelled")
         elif execution["fail_again"] > 0:
@@ -195,7 +211,16 @@ class SuperAIState:  # pylint: disable=too-many-instance-attributes
                 flow_counts = counts.setdefault(self.executions[execution_id]["flow_id"], {})
                 flow_counts[status] = flow_counts.get(status, 0) + 1
             return {"executions_by_flow": counts, "execute_calls": copy.deepcopy(self.execute_calls),
-                    "cancel_calls": dict(self.cancel_calls), "in_flight": len(self.in_flight)}
+                    "cancel_calls": dict(self.cancel_calls), "delete_calls": dict(self.delete_calls),
+                    "in_flight": len(self.in_flight)}
+
+
+def _within(row, bounds):
+    for (field, side), moment in bounds.items():
+        value = parse_stamp(row[field])
+        if (side == "after" and value < moment) or (side == "before" and value > moment):
+            return False
+    return True
 
 
 # Scenarios.

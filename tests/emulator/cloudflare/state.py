@@ -3,6 +3,10 @@
 A scenario is a JSON-serialisable dict: token, account_id, workflows (name, script_name, steps) and instances
 (workflow, id, status, times, params, trigger, error, failed_step). ``classification`` and ``fail_again``
 (restarts that end in an error again) are the emulator's own and never returned by the API.
+
+Status changes follow the workers-sdk engine (packages/workflows-shared/src/engine.ts, changeInstanceStatus):
+terminate is refused on a final instance, restart is allowed from any status (``from`` must name a step in the
+execution history), pause and resume are silent no-ops where they do not apply.
 """
 
 import copy
@@ -12,14 +16,23 @@ import time
 import uuid
 from datetime import timedelta
 
-from .app import Abort, Reply, iso, now_iso, parse_iso
-from .scenario import generator_spec
+from ..core.app import Abort, Reply, iso, now_iso, parse_iso
+from ..core.scenario_files import generator_spec
 
 DEFAULT_TOKEN = "cloudflare-emulator-token"
 DEFAULT_ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
-STATUSES = ("queued", "running", "paused", "errored", "terminated", "complete", "waitingForPause", "waiting")
+STATUSES = ("queued", "running", "paused", "errored", "terminated", "complete", "waitingForPause", "waiting", "rollingBack")
 FINAL = ("complete", "errored", "terminated")
 ACTIONS = ("resume", "pause", "terminate", "restart")
+# from.type of a restart -> the step type GET reports (lib/restart.ts maps "do" to step.do; the default).
+FROM_TYPES = {"do": "step", "sleep": "sleep", "waitForEvent": "waitForEvent"}
+# Failure codes: 10001 is what the local explorer answers for a bad body and for engine errors (HTTP 400 / 500);
+# 10400 is the engine binding's instance-not-found code, 10501 the local explorer's workflow-not-found code.
+ENGINE_ERROR = 10001
+INSTANCE_NOT_FOUND = 10400
+WORKFLOW_NOT_FOUND = 10501
+CANNOT_TERMINATE = "(instance.cannot_terminate) Cannot terminate instance since its on a finite state"
+STEP_CONFIG = {"retries": {"limit": 3, "delay": 1000, "backoff": "exponential"}, "timeout": "30 seconds"}
 # classification -> (error name, message); the adapter derives the classification from these texts alone.
 ERROR_TEXT = {
     "intermittent": ("TimeoutError", "step timed out after 30 seconds waiting for the upstream API"),
@@ -28,10 +41,11 @@ ERROR_TEXT = {
     "duplicate": ("Error", "invoice already exists in the ledger"),
     "connection": ("Error", "upstream answered 401 Unauthorized"),
     "governance": ("Error", "Worker exceeded CPU time limit."),
-    "none": ("Error", "unexpected state"),
+    "none": ("Error", "something went wrong"),
 }
 DEFAULT_CLASSIFICATIONS = {"intermittent": 4, "rate_limit": 2, "value": 2, "duplicate": 1}
-OTHER_STATUSES = ("complete", "complete", "complete", "running", "paused", "terminated", "waiting", "queued")
+OTHER_STATUSES = ("complete", "complete", "complete", "running", "paused", "terminated", "waiting", "queued", "rollingBack",
+                  "waitingForPause")
 
 
 def envelope(result=None, errors=None, result_info=None):
@@ -43,7 +57,7 @@ def envelope(result=None, errors=None, result_info=None):
 
 
 class CfError(Abort):
-    """An API error in the envelope: ``{"success": false, "errors": [{"code", "message"}]}``."""
+    """An API error in the envelope: ``{"success": false, "errors": [{"code", "message"}], "result": null}``."""
 
     def __init__(self, status, code, message):
         super().__init__(Reply(status, envelope(errors=[{"code": code, "message": message}])))
@@ -51,7 +65,8 @@ class CfError(Abort):
 
 
 class Instance:
-    """One workflow instance; ``stage`` tracks a run started by create, restart or resume (None: not running)."""
+    """One workflow instance; ``stage`` tracks a run started by restart, resume or terminate-with-rollback
+    (None: not running); ``kept`` are the steps a restart from a step kept from the previous run."""
 
     def __init__(self, workflow, raw):
         self.workflow = workflow
@@ -71,39 +86,52 @@ class Instance:
         self.classification = raw.get("classification")
         self.fail_again = int(raw.get("fail_again") or 0)
         self.version_id = raw.get("version_id") or workflow["version_id"]
+        self.kept, self.rollback, self.ending = [], None, None
         self.stage, self.run_started, self.polls = None, 0.0, 0
 
     def list_view(self):
         return {"id": self.id, "created_on": self.created_on, "ended_on": self.ended_on, "modified_on": self.modified_on,
                 "started_on": self.started_on, "status": self.status, "version_id": self.version_id,
-                "workflow_id": self.workflow["id"]}
+                "workflow_id": self.workflow["id"], "trigger_source": self.trigger}
 
-    def detail_view(self):
+    def detail_view(self, simple=False, order="asc"):
+        steps = self.steps()
+        shown = [] if simple else (steps if order == "asc" else list(reversed(steps)))
         return {"end": self.ended_on, "error": copy.deepcopy(self.error), "output": "ok" if self.status == "complete" else None,
-                "params": copy.deepcopy(self.params), "queued": self.created_on, "start": self.started_on,
-                "status": self.status, "step_count": len(self.steps()), "steps": self.steps(),
+                "params": copy.deepcopy(self.params), "queued": self.created_on, "rollback": copy.deepcopy(self.rollback),
+                "start": self.started_on, "status": self.status, "step_count": len(steps), "steps": shown,
                 "success": {"complete": True, "errored": False}.get(self.status), "trigger": {"source": self.trigger},
                 "versionId": self.version_id}
 
     def steps(self):
-        """Steps run so far: those before the failed one succeeded; the failed one carries the error."""
+        """The execution history: steps before the failed one succeeded, the failed one's attempts carry the error."""
         names = self.workflow["steps"]
         if self.status == "complete":
             done, failed = names, None
         elif self.status == "errored" and self.failed_step in names:
             done, failed = names[:names.index(self.failed_step)], self.failed_step
         else:
-            done, failed = [], None
-        when = {"start": self.started_on, "end": self.ended_on}
-        out = [dict(when, type="step", name=name, success=True, output="ok", attempts=[dict(when, success=True, error=None)],
-                    config={"retries": {"limit": 3, "delay": 1000, "backoff": "exponential"}, "timeout": "30 seconds"})
+            done, failed = self.kept, None
+        start, end = self.started_on or self.created_on, self.ended_on
+        out = [{"type": "step", "name": name, "start": start, "end": end or start, "success": True, "output": "ok",
+                "attempts": [{"start": start, "end": end or start, "success": True, "error": None}], "config": copy.deepcopy(STEP_CONFIG)}
                for name in done]
         if failed:
-            attempt = dict(when, success=False, error=copy.deepcopy(self.error))
-            out.append(dict(when, type="step", name=failed, success=False, output=None, error=copy.deepcopy(self.error),
-                            attempts=[attempt] * 4, config={"retries": {"limit": 3, "delay": 1000, "backoff": "exponential"},
-                                                            "timeout": "30 seconds"}))
+            attempt = {"start": start, "end": end, "success": False, "error": copy.deepcopy(self.error)}
+            out.append({"type": "step", "name": failed, "start": start, "end": end, "success": False, "output": None,
+                        "attempts": [dict(attempt) for dummy in range(STEP_CONFIG["retries"]["limit"] + 1)],
+                        "config": copy.deepcopy(STEP_CONFIG)})
         return out
+
+    def restart_point(self, source):
+        """The steps a restart ``from`` keeps (those before the count-th run of the named step), or a 500 like the
+        engine's stepNotFoundError when the history has no such step (lib/restart.ts resolveGroupKeysToWipe)."""
+        wanted, count = FROM_TYPES[source.get("type", "do")], source.get("count", 1)
+        history = self.steps()
+        found = [index for index, step in enumerate(history) if step["name"] == source["name"] and step["type"] == wanted]
+        if len(found) < count:
+            raise CfError(500, ENGINE_ERROR, '(instance.cannot_restart) Step "%s" not found in execution history' % source["name"])
+        return [step["name"] for step in history[:found[count - 1]]]
 
 
 class CloudflareState:
@@ -134,30 +162,31 @@ class CloudflareState:
                 if raw["id"] in self.instances[workflow["name"]]:
                     raise ValueError("duplicate instance id %s in workflow %s" % (raw["id"], workflow["name"]))
                 self.instances[workflow["name"]][raw["id"]] = Instance(workflow, raw)
-            self.running, self.restart_counts, self.terminate_counts = [], {}, {}
+            self.running, self.restart_counts, self.terminate_counts, self.restarts = [], {}, {}, []
 
     # Lookups.
 
-    def check_account(self, account_id, path):
+    def check_account(self, account_id):
         if account_id != self.account_id:
-            raise CfError(404, 7003, "Could not route to %s, perhaps your object identifier is invalid?" % path)
+            raise CfError(404, 7003, "No route for the URI")
 
     def workflow(self, name):
         workflow = self.workflows.get(name)
         if workflow is None:
-            raise CfError(404, 10200, "Workflow not found: %s" % name)
+            raise CfError(404, WORKFLOW_NOT_FOUND, "Workflow '%s' not found." % name)
         return workflow
 
     def instance(self, name, instance_id):
         self.workflow(name)
         instance = self.instances[name].get(instance_id)
         if instance is None:
-            raise CfError(404, 10201, "Instance not found: %s" % instance_id)
+            raise CfError(404, INSTANCE_NOT_FOUND, "workflows.api.error.instance.not_found")
         return instance
 
     # Workflows.
 
     def workflow_view(self, name):
+        """The workflow with its instance counts by status; statuses with no instance are left out (every key is optional)."""
         with self.lock:
             workflow = self.workflow(name)
             counts = {}
@@ -175,7 +204,8 @@ class CloudflareState:
     # Instances.
 
     def matching(self, name, status=None, date_start=None, date_end=None):
-        """Instances of a workflow newest first (created_on, id), filtered; dates bound created_on."""
+        """Instances of a workflow newest first (created_on, id), filtered. Which time date_start/date_end bound is
+        not established (the SDK says only "ISO 8601 ... in UTC"); the emulator bounds created_on."""
         with self.lock:
             self.workflow(name)
             found = [i for i in self.instances[name].values()
@@ -184,65 +214,44 @@ class CloudflareState:
                      and (date_end is None or parse_iso(i.created_on) < date_end)]
             return sorted(found, key=lambda i: (i.created_on, i.id), reverse=True)
 
-    def detail(self, name, instance_id):
+    def detail(self, name, instance_id, simple=False, order="asc"):
         with self.lock:
             instance = self.instance(name, instance_id)
             if instance.stage is not None:
                 instance.polls += 1
                 self._advance(instance)
-            return instance.detail_view()
+            return instance.detail_view(simple, order)
 
-    def create(self, name, body):
-        with self.lock:
-            workflow = self.workflow(name)
-            body = body if isinstance(body, dict) else {}
-            instance_id = body.get("id") or str(uuid.uuid4())
-            if not isinstance(instance_id, str) or not 1 <= len(instance_id) <= 100:
-                raise CfError(400, 10021, "id must be a string of 1 to 100 characters")
-            if instance_id in self.instances[name]:
-                raise CfError(409, 10202, "An instance with id %s already exists" % instance_id)
-            instance = Instance(workflow, {"id": instance_id, "params": body.get("params"), "status": "queued"})
-            self.instances[name][instance_id] = instance
-            self._start_run(instance)
-            return {"id": instance.id, "status": instance.status, "version_id": instance.version_id,
-                    "workflow_id": workflow["id"]}
-
-    def change_status(self, name, instance_id, action):
-        """PATCH .../status: restart (any status, from the beginning), terminate (not complete or terminated),
-        pause (queued, running, waiting) and resume (paused)."""
+    def change_status(self, name, instance_id, body):
+        """PATCH .../status with a body the app checked: ``{"status", "from"?, "rollback"?}``."""
         with self.lock:
             instance = self.instance(name, instance_id)
-            current, when = instance.status, now_iso()
+            action, current, when = body["status"], instance.status, now_iso()
             if action == "restart":
-                instance.error, instance.started_on, instance.ended_on = None, None, None
-                instance.status = "queued"
+                kept = instance.restart_point(body["from"]) if body.get("from") else []
+                self.restarts.append({"instance": instance_id, "from": copy.deepcopy(body.get("from"))})
                 self.restart_counts[instance_id] = self.restart_counts.get(instance_id, 0) + 1
+                instance.error, instance.started_on, instance.ended_on = None, None, None
+                instance.status, instance.kept, instance.rollback, instance.ending = "queued", kept, None, None
                 self._start_run(instance)
             elif action == "terminate":
-                if current in ("complete", "terminated"):
-                    raise CfError(409, 10203, "Instance %s is already %s and cannot be terminated" % (instance_id, current))
+                if current in FINAL:
+                    raise CfError(500, ENGINE_ERROR, CANNOT_TERMINATE)
                 self._stop_run(instance)
-                instance.status, instance.ended_on = "terminated", when
                 self.terminate_counts[instance_id] = self.terminate_counts.get(instance_id, 0) + 1
-            elif action == "pause":
-                if current not in ("queued", "running", "waiting"):
-                    raise CfError(409, 10203, "Instance %s is %s and cannot be paused" % (instance_id, current))
-                self._stop_run(instance)
+                if body.get("rollback"):
+                    instance.status, instance.ending = "rollingBack", "terminated"  # ends at the next poll or by time
+                    self._start_run(instance, stage=1)
+                else:
+                    instance.status, instance.ended_on = "terminated", when
+            elif action == "pause" and current in ("running", "waiting"):
+                self._stop_run(instance)  # the engine passes through waitingForPause while a step finishes
                 instance.status = "paused"
-            else:
-                if current not in ("paused", "waitingForPause"):
-                    raise CfError(409, 10203, "Instance %s is %s and cannot be resumed" % (instance_id, current))
+            elif action == "resume" and current in ("paused", "waitingForPause"):
                 instance.status = "running"
                 self._start_run(instance, stage=1)
             instance.modified_on = when
             return {"status": instance.status, "timestamp": when}
-
-    def send_event(self, name, instance_id):
-        with self.lock:
-            instance = self.instance(name, instance_id)
-            if instance.status == "waiting":
-                instance.status = "running"
-                self._start_run(instance, stage=1)
 
     # Runs: queued -> running -> complete or errored, one stage per poll of the instance or by time.
 
@@ -275,12 +284,15 @@ class CloudflareState:
     def _finish(self, instance):
         self._stop_run(instance)
         instance.ended_on = instance.modified_on = now_iso()
-        if instance.fail_again > 0:
+        if instance.ending == "terminated":
+            instance.status, instance.rollback, instance.ending = "terminated", {"error": None, "outcome": "complete"}, None
+        elif instance.fail_again > 0:
             instance.fail_again -= 1
             instance.status = "errored"
             instance.error = copy.deepcopy(instance.failure)
         else:
             instance.status, instance.error = "complete", None
+        instance.kept = []
 
     def summary(self):
         with self.lock:
@@ -289,7 +301,7 @@ class CloudflareState:
             for name, instances in self.instances.items():
                 for instance in instances.values():
                     counts[name][instance.status] = counts[name].get(instance.status, 0) + 1
-            return {"statuses": counts, "restart_counts": dict(self.restart_counts),
+            return {"statuses": counts, "restart_counts": dict(self.restart_counts), "restarts": copy.deepcopy(self.restarts),
                     "terminate_counts": dict(self.terminate_counts), "running": len(self.running)}
 
     def statuses(self, name):

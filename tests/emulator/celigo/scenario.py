@@ -5,10 +5,10 @@ flows (abstract flows carry the steps; instances point at them with ``_abstractF
 (``fail_again`` and ``retry_data`` are the emulator's own and never returned by the API).
 """
 
-import inspect
-import json
 import random
 from datetime import datetime, timedelta
+
+from ..core.scenario_files import generator_spec, load, save  # noqa: F401 (load, save: part of this module's API)
 
 DEFAULT_CLASSIFICATIONS = {"intermittent": 4, "rate_limit": 2, "value": 2, "duplicate": 1}
 # classification -> (source, code, message)
@@ -21,16 +21,6 @@ ERROR_TEXT = {
 }
 SPEC_ALIASES = {"errors": "errors_per_step", "abstract": "abstract_flows", "plain": "plain_flows",
                 "disabled": "disabled_instances", "retryable": "retryable_share", "fail_again": "fail_again_share"}
-
-
-def load(path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def save(scenario, path):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(scenario, handle, separators=(",", ":"))
 
 
 def _error_text(classification):
@@ -128,34 +118,6 @@ def _iter_errors(plan, targets, errors_per_step):
                 error["classification"] = classification
                 error["tags"] = ["needs-review"] if classification == "value" and rng.random() < 0.25 else None
                 yield error
-
-
-def generator_spec(text, generate_function, aliases=None, weights=("classifications",), hidden=("lazy",)):
-    """``"name=value,..."`` -> keyword arguments for ``generate_function``, typed by its defaults.
-
-    ``weights`` options take ``a:3/b`` (name -> weight, weight 1 when left out); ``aliases`` maps short names.
-    """
-    defaults = dict((name, parameter.default) for name, parameter in inspect.signature(generate_function).parameters.items()
-                    if name not in hidden)
-    aliases = aliases or {}
-    kwargs = {}
-    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
-        name, sep, value = (item.strip() for item in part.partition("="))
-        name = aliases.get(name, name)
-        if not sep or name not in defaults:
-            raise ValueError("bad generator setting %r (known: %s)" % (part, ", ".join(sorted(defaults))))
-        default = defaults[name]
-        if name in weights:
-            kwargs[name] = {key: float(weight) if weight else 1.0 for key, dummy, weight in (item.partition(":") for item in value.split("/") if item)}
-        elif isinstance(default, bool):
-            kwargs[name] = value.lower() in ("1", "true", "yes")
-        elif isinstance(default, int) and "." not in value:
-            kwargs[name] = int(value)
-        elif isinstance(default, (int, float)):
-            kwargs[name] = float(value)
-        else:
-            kwargs[name] = value
-    return kwargs
 
 
 def parse_spec(text):

@@ -9,8 +9,8 @@ import threading
 import time
 import zlib
 
-from .app import ApiError, now_iso
-from .celigo_records import ErrorRecord, Job, StepErrors
+from ..core.app import ApiError, now_iso
+from .records import ErrorRecord, Job, StepErrors
 
 DEFAULT_TOKEN = "emulator-token"
 DEFAULT_USER_ID = "5f0000000000000000000001"
@@ -231,11 +231,11 @@ class CeligoState:  # pylint: disable=too-many-instance-attributes
                 entries.append(entry)
             return entries
 
-    def error_page(self, flow_id, step_id, resolved, after, size):
-        """``(errors as the API returns them, cursor of the last one, more pages remain)``."""
+    def error_page(self, flow_id, step_id, resolved, after, size, keep=None):
+        """``(errors as the API returns them, cursor of the last one, more pages remain)``; ``keep`` filters."""
         with self.lock:
             step = self.require_step(flow_id, step_id)
-            records, last, more = (step.resolved if resolved else step.open).page(after, size)
+            records, last, more = (step.resolved if resolved else step.open).page(after, size, keep)
             return [record.to_api() for record in records], last, more
 
     def resolve(self, flow_id, step_id, error_ids, by=None):

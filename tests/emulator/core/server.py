@@ -206,6 +206,11 @@ class EmulatorHandle:
     def non_get_requests(self):
         return [entry for entry in self.requests if entry["method"] != "GET"]
 
+    def rejected_writes(self):
+        """Writes (non-GET) the emulator answered with a 4xx of its own (not an injected fault or 429)."""
+        return [entry for entry in self.requests if entry["method"] not in ("GET", "HEAD") and
+                400 <= entry["status"] < 500 and entry["status"] != 429 and not entry.get("fault")]
+
     def clear_requests(self):
         with self.app.lock:
             del self.app.request_log[:]

@@ -2,27 +2,70 @@
 
 Served under /client/v4 (as on api.cloudflare.com) and at the root (for an api_url without the prefix). Every
 body is the v4 envelope ``{success, errors, messages, result, result_info}``, the shared 429s and faults included.
-Instance listings page by ``page`` (deprecated upstream) or by an opaque ``cursor`` that ``result_info`` omits on
-the last page; workflow listings page by ``page``. Error codes other than 7003, 971, 9106 and 10000 are the
-emulator's own (the reference documents none).
+With ``strict`` on, every request and response is checked against cloudflare-contract.json (paths relative to
+/client/v4); a request the contract does not describe is a violation too. Instance listings page by ``page`` or
+by an opaque ``cursor`` that ``result_info`` omits on the last page (never both); workflow listings by ``page``.
 """
 
 import base64
 import binascii
 import json
+import os
+import threading
 
-from . import scenario as scenarios
-from .app import EmulatorApp, Reply, parse_iso
-from .cloudflare_state import ACTIONS, STATUSES, CfError, CloudflareState, default_scenario, envelope, generate, parse_spec
-from .server import EmulatorHandle, start_emulator
+from ..core import scenario_files as scenarios
+from ..core.app import EmulatorApp, Reply, parse_iso
+from ..core.cli import common_switches
+from ..core.server import EmulatorHandle, start_emulator
+from .state import ACTIONS, ENGINE_ERROR, FROM_TYPES, STATUSES, CfError, CloudflareState, default_scenario, envelope, generate, parse_spec
 
-PREFIXES = ("/client/v4", "")
-DEFAULT_PER_PAGE = 20  # assumed: the docs give only the maximum
+PREFIX = "/client/v4"
+PREFIXES = (PREFIX, "")
+CONTRACT_PATH = os.environ.get("FLOWOPS_CLOUDFLARE_CONTRACT") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "cloudflare-contract.json")
+DEFAULT_PER_PAGE = 25  # the production default is not established; the miniflare local explorer's is 25
 MAX_PER_PAGE = 100
-INVALID = 10021  # the emulator's code for a bad query or body
-# Codes for the shared pipeline's Celigo-shaped replies: 429 (rate limit), unknown route, bad JSON, anything else.
+INVALID = ENGINE_ERROR  # the local explorer answers a bad request with HTTP 400, code 10001
+# Codes for the shared pipeline's own replies: 429 (rate limit), unknown route, bad JSON; anything else 10001.
 STATUS_CODES = {429: 971, 404: 7003, 400: INVALID}
-OTHER_CODE = 10001
+_VALIDATOR = []
+_VALIDATOR_LOCK = threading.Lock()
+
+
+class ContractValidator:
+    """The OpenAPI validator over the contract, for paths with or without the /client/v4 prefix, plus the checks a
+    schema cannot state: undocumented operations and ``x-mutually-exclusive`` query parameters."""
+
+    def __init__(self, validator):
+        self.validator = validator
+
+    @staticmethod
+    def _path(path):
+        return path[len(PREFIX):] if path.startswith(PREFIX + "/") else path
+
+    def check_request(self, method, path, query, headers, body):
+        path = self._path(path)
+        found = self.validator.find(method, path)
+        if found is None:
+            return ["request: %s %s is not an operation of the contract" % (method, path)]
+        messages = self.validator.check_request(method, path, query, headers, body)
+        for group in found[1].get("x-mutually-exclusive", []):
+            present = [name for name in group if name in query]
+            if len(present) > 1:
+                messages.append("request: query parameters %s are mutually exclusive" % " and ".join(present))
+        return messages
+
+    def check_response(self, method, path, status, headers, body, content_type="application/json"):
+        return self.validator.check_response(method, self._path(path), status, headers, body, content_type)
+
+
+def contract_validator():
+    """One shared validator over cloudflare-contract.json (needs jsonschema and referencing)."""
+    with _VALIDATOR_LOCK:
+        if not _VALIDATOR:
+            from ..core.openapi import OpenAPIValidator  # pylint: disable=import-outside-toplevel
+            _VALIDATOR.append(ContractValidator(OpenAPIValidator.from_file(CONTRACT_PATH)))
+        return _VALIDATOR[0]
 
 
 def _int(request, name, default, low, high=None):
@@ -64,8 +107,29 @@ def _decode_cursor(text):
         raise CfError(400, INVALID, "cursor is not a cursor this API returned") from None
 
 
-def _body(request, default):
-    return request.json() if request.body else default
+def _status_body(request):
+    """The PATCH .../status body of the SDK's StatusEditParams: ``from`` only with restart, ``rollback`` only with
+    terminate (the local explorer's messages for the same checks)."""
+    body = request.json() if request.body else None
+    action = body.get("status") if isinstance(body, dict) else None
+    if action not in ACTIONS:
+        raise CfError(400, INVALID, "Invalid status %r. Must be one of: %s." % (action, ", ".join(ACTIONS)))
+    unknown = set(body) - {"status", "from", "rollback"}
+    if unknown:
+        raise CfError(400, INVALID, "Unknown fields: %s." % ", ".join(sorted(unknown)))
+    if "rollback" in body and (action != "terminate" or not isinstance(body["rollback"], bool)):
+        raise CfError(400, INVALID, "'rollback' is only valid when terminating.")
+    if "from" in body:
+        source = body["from"]
+        if action != "restart" or not isinstance(source, dict):
+            raise CfError(400, INVALID, "'from' is only valid when restarting.")
+        name, count = source.get("name"), source.get("count", 1)
+        if not isinstance(name, str) or not 1 <= len(name) <= 256:
+            raise CfError(400, INVALID, "'from.name' is required when restarting from a specific step.")
+        if set(source) - {"name", "count", "type"} or source.get("type", "do") not in FROM_TYPES or \
+                not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise CfError(400, INVALID, "'from' takes name, count (> 0) and type (do, sleep or waitForEvent).")
+    return body
 
 
 class CloudflareApp(EmulatorApp):
@@ -81,11 +145,11 @@ class CloudflareApp(EmulatorApp):
             self.route("GET", base, self.list_workflows)
             self.route("GET", base + "/{workflow}", self.get_workflow)
             self.route("GET", base + "/{workflow}/instances", self.list_instances)
-            self.route("POST", base + "/{workflow}/instances", self.create_instance)
-            self.route("POST", base + "/{workflow}/instances/batch", self.create_batch)
             self.route("GET", base + "/{workflow}/instances/{instance}", self.get_instance)
             self.route("PATCH", base + "/{workflow}/instances/{instance}/status", self.change_status)
-            self.route("POST", base + "/{workflow}/instances/{instance}/events/{event}", self.send_event)
+
+    def make_validator(self):
+        return contract_validator()
 
     def authenticate(self, request):
         header = request.headers.get("Authorization")
@@ -99,13 +163,21 @@ class CloudflareApp(EmulatorApp):
     def before_request(self):
         self.state.advance()
 
-    def process(self, request, number, fault):
-        reply = super().process(request, number, fault)
-        if (fault is None or fault.action != "raw") and isinstance(reply.body, dict) and "success" not in reply.body:
+    @staticmethod
+    def _in_envelope(reply):
+        """The shared pipeline's own error bodies ({errors} without success) in the v4 envelope."""
+        if isinstance(reply.body, dict) and "success" not in reply.body:
             messages = [item.get("message") for item in reply.body.get("errors") or [] if isinstance(item, dict)]
-            code = STATUS_CODES.get(reply.status, OTHER_CODE)
+            code = STATUS_CODES.get(reply.status, ENGINE_ERROR)
             reply.body = envelope(errors=[{"code": code, "message": message} for message in messages or ["Error"]])
         return reply
+
+    def dispatch(self, request):
+        return self._in_envelope(super().dispatch(request))  # before strict validation sees the reply
+
+    def process(self, request, number, fault):
+        reply = super().process(request, number, fault)
+        return reply if fault is not None and fault.action == "raw" else self._in_envelope(reply)
 
     def load(self, scenario):
         self.state.load(scenario)
@@ -114,7 +186,7 @@ class CloudflareApp(EmulatorApp):
         return self.state.summary()
 
     def _workflow(self, request):
-        self.state.check_account(request.params["account"], request.path)
+        self.state.check_account(request.params["account"])
         return request.params.get("workflow")
 
     # Workflows.
@@ -165,39 +237,19 @@ class CloudflareApp(EmulatorApp):
         return Reply(200, envelope([instance.list_view() for instance in chunk], result_info=info))
 
     def get_instance(self, request):
-        return Reply(200, envelope(self.state.detail(self._workflow(request), request.params["instance"])))
-
-    def create_instance(self, request):
-        return Reply(200, envelope(self.state.create(self._workflow(request), _body(request, {}))))
-
-    def create_batch(self, request):
-        name = self._workflow(request)
-        body = _body(request, None)
-        if not isinstance(body, list) or not body:
-            raise CfError(400, INVALID, "the body must be a non-empty array of instances to create")
-        return Reply(200, envelope([self.state.create(name, item) for item in body]))
+        simple, order = request.arg("simple", "false"), request.arg("order", "asc")
+        if simple not in ("true", "false") or order not in ("asc", "desc"):
+            raise CfError(400, INVALID, "simple takes true or false, order asc or desc")
+        detail = self.state.detail(self._workflow(request), request.params["instance"], simple == "true", order)
+        return Reply(200, envelope(detail))
 
     def change_status(self, request):
         name = self._workflow(request)
-        body = _body(request, None)
-        action = body.get("status") if isinstance(body, dict) else None
-        if action not in ACTIONS:
-            raise CfError(400, INVALID, "status must be one of %s" % ", ".join(ACTIONS))
-        restart_from = body.get("from")
-        if restart_from is not None and (action != "restart" or not isinstance(restart_from, dict) or not restart_from.get("name")):
-            raise CfError(400, INVALID, "from takes a step {name} and applies to restart only")
-        return Reply(200, envelope(self.state.change_status(name, request.params["instance"], action)))
-
-    def send_event(self, request):
-        name = self._workflow(request)
-        if request.body:
-            request.json()
-        self.state.send_event(name, request.params["instance"])
-        return Reply(200, envelope(None))
+        return Reply(200, envelope(self.state.change_status(name, request.params["instance"], _status_body(request))))
 
 
 class CloudflareHandle(EmulatorHandle):
-    """``EmulatorHandle`` plus the state, token, account id, restart and terminate counts and the scenario."""
+    """``EmulatorHandle`` plus the account id, the restarts (with their ``from``), terminate counts and the scenario."""
 
     @property
     def account_id(self):
@@ -208,8 +260,18 @@ class CloudflareHandle(EmulatorHandle):
         return self.app.state.restart_counts
 
     @property
+    def restarts(self):
+        """``[{"instance", "from"}]`` for every restart the emulator applied, in order."""
+        return self.app.state.restarts
+
+    @property
     def terminate_counts(self):
         return self.app.state.terminate_counts
+
+    def write_failures(self):
+        """Writes the emulator refused itself (any non-2xx other than an injected fault or 429)."""
+        return [entry for entry in self.requests if entry["method"] not in ("GET", "HEAD") and entry["status"] is not None
+                and not 200 <= entry["status"] < 300 and entry["status"] != 429 and not entry.get("fault")]
 
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
@@ -227,10 +289,10 @@ def add_cli_arguments(parser):
     parser.add_argument("--account-id", help="account id to serve (default: the scenario's)")
     parser.add_argument("--page-size", type=int, default=100, help="most instances per page, whatever per_page asks")
     parser.add_argument("--run-seconds", type=float, default=0.3, help="time for a restarted instance to finish")
+    parser.add_argument("--strict", action="store_true", help="validate traffic against cloudflare-contract.json (needs jsonschema)")
 
 
 def app_from_args(args):
-    from .__main__ import common_switches  # pylint: disable=import-outside-toplevel  # __main__ imports this module
     scenario = scenarios.load(args.scenario) if args.scenario else generate(**parse_spec(args.generate))
     if args.token:
         scenario["token"] = args.token
@@ -238,4 +300,5 @@ def app_from_args(args):
         scenario["account_id"] = args.account_id
     if args.save_scenario:
         scenarios.save(scenario, args.save_scenario)
-    return CloudflareApp(scenario, page_size=args.page_size, run_seconds=args.run_seconds, **common_switches(args))
+    return CloudflareApp(scenario, page_size=args.page_size, run_seconds=args.run_seconds, strict=args.strict,
+                         **common_switches(args))

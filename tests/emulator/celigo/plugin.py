@@ -7,29 +7,8 @@ invalid requests on purpose, or pass ``strict=False`` to the factory.
 
 import pytest
 
-from . import celigo
-
-
-def managed_emulators(start, label, **defaults):
-    """Generator body of an emulator factory fixture: yields ``make(scenario=None, **switches)``; at teardown
-    stops every emulator it made and fails the test on any recorded violation or handler crash."""
-    handles = []
-
-    def make(scenario=None, **switches):
-        for name, value in defaults.items():
-            switches.setdefault(name, value)
-        handle = start(scenario, **switches)
-        handles.append(handle)
-        return handle
-
-    yield make
-    problems = []
-    for handle in handles:
-        problems.extend(handle.problems())
-        handle.stop()
-    if problems:
-        pytest.fail("the %s emulator recorded %d problem(s):\n%s" % (label, len(problems), "\n".join(problems[:50])),
-                    pytrace=False)
+from . import api as celigo
+from ..core.fixtures import managed_emulators
 
 
 @pytest.fixture

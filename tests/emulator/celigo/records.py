@@ -5,7 +5,7 @@ import copy
 import itertools
 import time
 
-from .app import iso, now_iso, parse_iso
+from ..core.app import iso, now_iso, parse_iso
 
 JOB_STAGES = ("queued", "running", "completed")
 # Scenario error keys the emulator keeps to itself (never returned by the API) or stores in slots.
@@ -106,17 +106,21 @@ class ErrorLog:
             self.items = [pair[1] for pair in kept]
         return record
 
-    def page(self, after, size):
-        """``(records, last_seq, more)``: up to ``size`` live records whose sequence number is above ``after``."""
+    def page(self, after, size, keep=None):
+        """``(records, last_seq, more)``: up to ``size`` live records whose sequence number is above ``after``
+        (and that ``keep(record)`` accepts, when given)."""
+        def wanted(position):
+            item = self.items[position]
+            return self.live.get(item.errorId) is item and (keep is None or keep(item))
+
         index = bisect.bisect_right(self.seqs, after)
         records, last, total = [], after, len(self.items)
         while index < total and len(records) < size:
-            item = self.items[index]
-            if self.live.get(item.errorId) is item:
-                records.append(item)
+            if wanted(index):
+                records.append(self.items[index])
                 last = self.seqs[index]
             index += 1
-        while index < total and self.live.get(self.items[index].errorId) is not self.items[index]:
+        while index < total and not wanted(index):
             index += 1
         return records, last, index < total
 

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One ``RunContext`` per module run: what every layer below a module shares.
+
+A module's ``run(ctx)`` reads its own options from ``ctx.params``; everything below it (targets, retry,
+reports, the adapters) gets the context or plain values, never the options dict. The context holds the
+adapter, the selection, the fan-out width, the place warnings go, the run id and the ledger of the run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import uuid
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
+
+
+class RunContext:
+    """Shared settings and sinks of one module run. ``module`` is an AnsibleModule (or a test stand-in)."""
+
+    def __init__(self, module, adapter, selection=None):
+        self.module = module
+        self.params = module.params
+        self.adapter = adapter
+        self.selection = selection
+        self.concurrency = max(1, int(module.params.get("max_concurrency") or 1))
+        self.check_mode = bool(module.check_mode)
+        self.diff = bool(getattr(module, "_diff", False))
+        self.tmpdir = getattr(module, "tmpdir", None)
+        self.run_id = module.params.get("run_id") or uuid.uuid4().hex
+        self.ledger = None
+        self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
+        self.warnings = []
+        adapter.bind(self)
+
+    def warn(self, message):
+        """A warning that reaches the task's output and the result's ``warnings_list``; each said once."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+            self.module.warn(message)
+
+    def fan_out(self, func, items):
+        """``(item, result, error)`` in input order, at most ``concurrency`` calls at once (see concurrency.py)."""
+        return fan_out(func, items, self.concurrency)
+
+    def fan_out_all(self, func, items):
+        """``[(item, result)]`` in input order, or the first ``FlowOpsError`` raised."""
+        return fan_out_all(func, items, self.concurrency)

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resuming an interrupted run: the journal a run keeps beside its report, and what a rerun skips."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import threading
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+
+# Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
+SUBMITTING = "submitting"
+
+
+class Journal:
+    """Append-only record of submitted keys beside the report, so an interrupted run can be resumed.
+
+    A batch is journaled as ``submitting`` (with each key's error id) before its request is sent and with
+    its outcome after; each line is on disk before the code goes on. Shared by the sending threads.
+    """
+
+    def __init__(self, report_path, run_id):
+        self.path = os.path.abspath(report_path) + ".journal"
+        self.run_id = run_id
+        self.lock = threading.Lock()
+        try:
+            self.stream = open(self.path, "a")
+        except OSError as exc:
+            raise FlowOpsError("cannot write journal %s: %s" % (self.path, exc.strerror or exc))
+
+    def record(self, keys, action, job=None, error_ids=None):
+        lines = "".join(
+            json.dumps({"run_id": self.run_id, "key": key, "action": action, "job": job,
+                        "errorId": error_ids[index] if error_ids else None}) + "\n"
+            for index, key in enumerate(keys))
+        with self.lock:
+            self.stream.write(lines)
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+
+    def close(self, remove=False):
+        self.stream.close()
+        if remove and os.path.exists(self.path):
+            os.remove(self.path)
+
+
+def done_keys(report_path, run_id, actions):
+    """``{key: {"action", "job", "errorId"}}`` a previous run with this ``run_id`` acted on (the latest line wins),
+    from its report and journal; only lines whose action is in ``actions``."""
+    done = {}
+    if not (report_path and run_id):
+        return done
+    path = os.path.abspath(report_path)
+    if os.path.exists(path):
+        try:
+            with open(path) as stream:
+                report = json.load(stream)
+        except (OSError, ValueError) as exc:
+            raise FlowOpsError("report_file %s exists but cannot be read (%s); move it away or use another run_id"
+                               % (path, exc))
+        if report.get("run_id") == run_id:
+            for item in report.get("keys") or []:
+                if item.get("action") in actions:
+                    done[item.get("retryDataKey") or item.get("errorId")] = {
+                        "action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
+    if os.path.exists(path + ".journal"):
+        with open(path + ".journal") as stream:
+            for line in stream:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short when the previous run was killed
+                if item.get("run_id") == run_id and item.get("action") in actions:
+                    done[item["key"]] = {"action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
+    return done
+
+
+class EarlierRun:
+    """What an earlier run with the same ``run_id`` (and report file) did, so a rerun acts on each key once."""
+
+    def __init__(self, report_path, run_id, actions):
+        self.run_id = run_id
+        self.done = done_keys(report_path, run_id, tuple(actions) + (SUBMITTING,))
+
+    def took(self, key, error_id):
+        """The earlier run's job for ``key`` when it acted on it; None when this run must (still) act.
+
+        A key journaled as submitting and still open under the same error id was never applied.
+        """
+        entry = self.done.get(key)
+        if entry is None or (entry["action"] == SUBMITTING and entry["errorId"] == error_id):
+            return None
+        return entry["job"] or "unknown"

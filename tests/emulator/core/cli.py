@@ -1,0 +1,25 @@
+"""Command-line switches every platform's emulator takes."""
+
+import json
+
+
+def _retry_after(value):
+    return int(value) if value.isdigit() else value  # a non-integer header value is allowed on purpose
+
+
+def add_common_arguments(parser):
+    """Switches every platform's emulator takes."""
+    parser.add_argument("--save-scenario", metavar="FILE", help="write the scenario (generated or loaded) to FILE")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (127.0.0.0/8 or ::1)")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE")
+    parser.add_argument("--token", help="bearer token to accept (default: the scenario's)")
+    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--rate-limit-every", type=int, default=0, help="answer every Nth API request with 429")
+    parser.add_argument("--retry-after", type=_retry_after, default=1, help="Retry-After value sent with the 429s")
+    parser.add_argument("--faults", metavar="JSON", help="fault rules as a JSON list")
+
+
+def common_switches(args):
+    return dict(latency_ms=args.latency_ms, rate_limit_every=args.rate_limit_every, retry_after=args.retry_after,
+                faults=json.loads(args.faults) if args.faults else [])
