@@ -13,7 +13,8 @@ options:
   platform:
     description:
       - The integration platform to talk to.
-      - If not set, the value of the E(FLOWOPS_PLATFORM) environment variable is used.
+      - If not set, the value of the E(FLOWOPS_PLATFORM) environment variable is used. Environment variables that are
+        set but empty (as AWX injects unset credential inputs) count as unset, for every option.
     type: str
     default: celigo
     choices: [celigo, activepieces, superai, cloudflare]
@@ -26,15 +27,25 @@ options:
   region:
     description:
       - Celigo region used when O(api_url) is not set. V(us) is U(https://api.integrator.io),
-        V(eu) is U(https://api.eu.integrator.io).
+        V(eu) is U(https://api.eu.integrator.io), V(au) is U(https://api.au.integrator.io),
+        V(ca) is U(https://api.ca.integrator.io).
       - If not set, the value of the E(FLOWOPS_REGION) environment variable is used; without either, the
         platform's first region (V(us) for Celigo; the other platforms have one public host).
     type: str
   api_token:
     description:
-      - API token, sent as a bearer token. It is never logged or returned.
+      - API token, sent as O(auth_header) says. It is never logged or returned.
       - If not set, the value of the E(FLOWOPS_API_TOKEN) environment variable is used.
     type: str
+  auth_header:
+    description:
+      - "How the token is sent. V(bearer) is C(Authorization: Bearer <token>); V(x-api-key) is C(X-API-Key: <token>),
+        for SuperAI service-account keys."
+      - A platform that takes only one form refuses the other before any request. Without a value, the platform's
+        default (V(bearer) on every platform).
+      - If not set, the value of the E(FLOWOPS_AUTH_HEADER) environment variable is used.
+    type: str
+    choices: [bearer, x-api-key]
   project_id:
     description:
       - Project id, for platforms that scope flows by project (Activepieces).

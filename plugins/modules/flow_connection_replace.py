@@ -120,12 +120,6 @@ smoke_runs:
   returned: always
   type: list
   elements: dict
-warnings_list:
-  description: Notes about the selection, such as an abstract flow with no instances.
-  returned: always
-  type: list
-  elements: str
-  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
@@ -235,7 +229,7 @@ def run(ctx):
     counts = dict(selected=len(plans), changed=sum(1 for p in plans if p["changed"] and not p.get("error")),
                   unchanged=sum(1 for p in plans if not p["changed"] and not p.get("error")), failed=len(failed))
     result = dict(changed=any(p["changed"] for p in plans), flows=plans, counts=counts, connections=connections,
-                  smoke_runs=[], warnings_list=ctx.warnings)
+                  smoke_runs=[])
     if ctx.diff:
         result["diff"] = connections_diff(plans)
     header = dict(started=started, counts=counts, connection_map=connection_map, connections=connections)

@@ -99,12 +99,6 @@ report_file:
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/resolve.json
-warnings_list:
-  description: Notes about the selection and the run, such as an abstract flow with no instances.
-  returned: always
-  type: list
-  elements: str
-  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
 import os
@@ -159,13 +153,15 @@ def _retry_data_fetcher(adapter):
 def _resolve_batch(ctx):
     """Dismiss one batch: on the platform, or, where it has no such call, in the dismissed file."""
     adapter, dismissed = ctx.adapter, dismissed_for(ctx)
+    local_reason = "recorded in %s; nothing sent (%s)" % (
+        dismissed.path if dismissed else "", adapter.unsupported_hints.get("resolve", "the platform cannot dismiss it"))
 
     def send(batch):
         flow_id, step_id, error_ids = batch
         try:
             if dismissed is not None:
                 dismissed.record([{"errorId": e, "_flowId": flow_id, "_stepId": step_id} for e in error_ids], ctx.run_id)
-                return "resolved", "recorded in %s; nothing sent (%s)" % (dismissed.path, adapter.unsupported_hints.get("resolve", "the platform cannot dismiss it"))
+                return "resolved", local_reason
             adapter.resolve(flow_id, step_id, error_ids)
             return "resolved", None
         except FlowOpsError as exc:
@@ -218,8 +214,7 @@ def run(ctx):
             backup.abort()
         raise
 
-    result = dict(changed=False, run_id=ctx.run_id, jobs=[], not_open_error_ids=ledger.missing(ctx.selection.error_ids),
-                  warnings_list=ctx.warnings)
+    result = dict(changed=False, run_id=ctx.run_id, jobs=[], not_open_error_ids=ledger.missing(ctx.selection.error_ids))
     header = dict(run_id=ctx.run_id, started=started, check_mode=ctx.check_mode)
     if backup and backup.count:
         # The backup is complete and in place before the first write request.

@@ -127,12 +127,6 @@ report_file:
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/retry.json
-warnings_list:
-  description: Notes about the selection and the run, such as an abstract flow with no instances.
-  returned: always
-  type: list
-  elements: str
-  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
@@ -216,7 +210,7 @@ def run(ctx):
         _account(ctx, error, disabled, earlier)
     guard_max_errors(params, len(ledger), "retried")
 
-    result = dict(changed=False, run_id=ctx.run_id, jobs=[], failed_again_keys=[], warnings_list=ctx.warnings)
+    result = dict(changed=False, run_id=ctx.run_id, jobs=[], failed_again_keys=[])
     header = dict(run_id=ctx.run_id, started=started, check_mode=ctx.check_mode, strategy=params["strategy"])
     if options:
         header["options"] = options

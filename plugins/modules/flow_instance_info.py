@@ -110,12 +110,6 @@ summary:
   returned: always
   type: dict
   sample: {flows: 40, disabled: 1, disabled_ids: ["6a0fc7eb7202049b32ea45c9"], open_errors: 1240}
-warnings_list:
-  description: Notes about the selection, such as an abstract flow with no instances.
-  returned: always
-  type: list
-  elements: str
-  sample: ["abstract flow 6a0fc7eb7202049b32ea45b0 has no flows"]
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
@@ -173,7 +167,7 @@ def run(ctx):
     summary = dict(flows=len(described), disabled=len(disabled), disabled_ids=disabled)
     if params["include_error_counts"]:
         summary["open_errors"] = sum(flow["open_errors"] for flow in described)
-    return dict(changed=False, flows=described, summary=summary, warnings_list=ctx.warnings)
+    return dict(changed=False, flows=described, summary=summary)
 
 
 def main():

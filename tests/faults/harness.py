@@ -4,16 +4,11 @@
 
 import base64
 import importlib
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
-
-import yaml
 
 import playbook_env
 from playbook_env import BIN, ROOT, Outcome  # pylint: disable=unused-import  # re-exported for the fault tests

@@ -2,7 +2,26 @@
 
 import pytest
 
+from emulator.core.fixtures import WATCHERS
 from playbook_env import Playbook, collections_dir
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rejected_writes: the test provokes writes the platform refuses on purpose")
+
+
+@pytest.fixture(autouse=True)
+def every_write_is_accepted(request):
+    """Every write an adapter sends in a normal run gets a 2xx: an emulator's own 4xx to a write fails the test
+    (injected faults and 429s do not count), unless the test is marked ``rejected_writes``."""
+    handles = []
+    WATCHERS.append(handles)
+    yield
+    WATCHERS.remove(handles)
+    if request.node.get_closest_marker("rejected_writes"):
+        return
+    rejected = [entry for handle in handles for entry in handle.rejected_writes()]
+    assert not rejected, "writes the emulator refused: %s" % rejected[:5]
 
 
 class PlaybookRunner(Playbook):

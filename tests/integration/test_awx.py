@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,17 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     (tmp_path / "runner").mkdir()
     emulator = celigo_emulator_factory(scenarios.generate(instances=4, steps=2, errors_per_step=6, seed=2), job_seconds=0.1)
     credential = yaml.safe_load((ROOT / "docs" / "awx" / "credential_type.yml").read_text())
-    injected = {name: template.replace("{{ api_token }}", emulator.token).replace("{{ api_url }}", emulator.url)
-                .replace("{{ platform }}", "celigo").replace("{{ region }}", "us")
-                for name, template in credential["injectors"]["env"].items()}
-    assert set(injected) == {"FLOWOPS_API_TOKEN", "FLOWOPS_PLATFORM", "FLOWOPS_REGION", "FLOWOPS_API_URL"}
+    # As AWX injects a credential: every input is present, the ones the operator left unset as empty strings.
+    fields = credential["inputs"]["fields"]
+    filled = {"api_token": emulator.token, "api_url": emulator.url}
+    inputs = dict((field["id"], filled.get(field["id"], field.get("default", ""))) for field in fields)
+    injected = dict((name, re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda match: inputs[match.group(1)], template))
+                    for name, template in credential["injectors"]["env"].items())
+    assert set(injected) == {"FLOWOPS_API_TOKEN", "FLOWOPS_PLATFORM", "FLOWOPS_REGION", "FLOWOPS_API_URL", "FLOWOPS_AUTH_HEADER",
+                             "FLOWOPS_PROJECT_ID", "FLOWOPS_ACCOUNT_ID"}
+    assert injected["FLOWOPS_REGION"] == injected["FLOWOPS_PROJECT_ID"] == injected["FLOWOPS_ACCOUNT_ID"] == ""
+    assert {field["id"] for field in fields} >= {"platform", "api_token", "auth_header", "region", "api_url", "project_id", "account_id"}
+    assert next(f for f in fields if f["id"] == "platform")["choices"] == ["celigo", "activepieces", "cloudflare", "superai"]
     abstract = scenarios.abstract_flow_ids(emulator.scenario)[0]
     envvars = dict(injected, ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_NOCOLOR="1")
     survey = {"incident_recovery_abstract_flow_ids_text": abstract + "\n", "incident_recovery_since": "2026-11-01T00:00:00Z",

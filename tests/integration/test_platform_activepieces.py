@@ -196,7 +196,7 @@ def test_a_failed_archive_after_latest_version_warns_naming_the_originals(active
                                                                               "strategy": "latest_version"}}], env=env_for(emulator))
     assert result.rc == 0, result.output
     assert result["r0"]["counts"]["retried"] == 3
-    warning = next(w for w in result["r0"]["warnings_list"] if "could not archive" in w)
+    warning = next(w for w in result["r0"]["warnings"] if "could not archive" in w)
     assert all(r["id"] in warning for r in failed_runs(emulator)) and "flow_errors_resolve" in warning
 
 

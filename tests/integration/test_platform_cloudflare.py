@@ -174,7 +174,7 @@ def test_resolve_records_the_dismissal_sends_nothing_and_later_runs_skip_it(emul
     result = run([{"flowops.ipaas.flow_errors_resolve": task}])
     assert result.rc == 0, result.output
     assert result["r0"]["counts"]["resolved"] == len(duplicates) and result["r0"]["changed"] is True
-    assert any("nothing is sent" in warning for warning in result["r0"]["warnings_list"])
+    assert any("nothing is sent" in warning for warning in result["r0"]["warnings"])
     assert emulator.non_get_requests() == [] and emulator.terminate_counts == {}
     lines = [json.loads(line) for line in dismissed.read_text().splitlines()]
     assert {line["errorId"].split("@")[0] for line in lines} == duplicates
@@ -208,7 +208,7 @@ def test_a_wait_ends_on_a_status_the_collection_does_not_know(emulator, run):
     assert result.rc == 0, result.output
     assert time.monotonic() - started < 120
     assert result["r0"]["counts"]["pending"] == 1 and result["r0"]["counts"]["succeeded"] == 0
-    assert any("reports status 'unknown'" in warning for warning in result["r0"]["warnings_list"])
+    assert any("reports status 'unknown'" in warning for warning in result["r0"]["warnings"])
     assert emulator.restart_counts == {key: 1}
     no_refused_writes(emulator)
 

@@ -22,8 +22,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from ..core.app import Abort, Reply, iso, now_iso, parse_iso
-from .scenario import (  # noqa: F401  (re-exported: tests and the CLI use state.generate and friends)
-    DEFAULT_TOKEN, KINDS, STEP_NAMES, default_scenario, flow_ids, generate, new_id, parse_spec)
+from .scenario import DEFAULT_TOKEN, KINDS, STEP_NAMES, default_scenario, flow_ids, generate, new_id, parse_spec
+
+# Tests and the CLI use state.generate and friends.
+__all__ = ["ActivepiecesState", "DEFAULT_TOKEN", "KINDS", "STEP_NAMES", "default_scenario", "flow_ids", "generate",
+           "new_id", "parse_spec", "FAILED", "NOT_TERMINAL", "STATUSES"]
 
 NOT_TERMINAL = ("QUEUED", "RUNNING", "PAUSED")
 FAILED = ("FAILED", "INTERNAL_ERROR", "QUOTA_EXCEEDED", "TIMEOUT", "MEMORY_LIMIT_EXCEEDED")  # isFailedState

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from ..core.app import API_PREFIX, ApiError, EmulatorApp, Reply, parse_iso
 from .state import MAX_RETRY_KEYS, CeligoState
 from . import scenario as scenarios
+from ..core import scenario_files
 from ..core.cli import common_switches
 from ..core.server import EmulatorHandle, start_emulator
 
@@ -235,7 +236,7 @@ def add_cli_arguments(parser):
 
 def app_from_args(args):
     if args.scenario:
-        scenario = scenarios.load(args.scenario)
+        scenario = scenario_files.load(args.scenario)
     elif args.preset:
         scenario = scenarios.PRESETS[args.preset]()
     else:
@@ -243,6 +244,6 @@ def app_from_args(args):
     if args.token:
         scenario["token"] = args.token
     if args.save_scenario:
-        scenarios.save(scenario, args.save_scenario)
+        scenario_files.save(scenario, args.save_scenario)
     return CeligoApp(scenario, page_size=args.page_size, flow_page_size=args.flow_page_size, job_seconds=args.job_seconds,
                      strict=args.strict, **common_switches(args))

@@ -8,7 +8,7 @@ flows (abstract flows carry the steps; instances point at them with ``_abstractF
 import random
 from datetime import datetime, timedelta
 
-from ..core.scenario_files import generator_spec, load, save  # noqa: F401 (load, save: part of this module's API)
+from ..core.scenario_files import generator_spec
 
 DEFAULT_CLASSIFICATIONS = {"intermittent": 4, "rate_limit": 2, "value": 2, "duplicate": 1}
 # classification -> (source, code, message)

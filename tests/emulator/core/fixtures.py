@@ -2,6 +2,9 @@
 
 import pytest
 
+# Lists that want every emulator a factory starts (a test-wide check registers one for the test's duration).
+WATCHERS = []
+
 
 def managed_emulators(start, label, **defaults):
     """Generator body of an emulator factory fixture: yields ``make(scenario=None, **switches)``; at teardown
@@ -13,6 +16,8 @@ def managed_emulators(start, label, **defaults):
             switches.setdefault(name, value)
         handle = start(scenario, **switches)
         handles.append(handle)
+        for watcher in WATCHERS:
+            watcher.append(handle)
         return handle
 
     yield make

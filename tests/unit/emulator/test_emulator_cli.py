@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from emulator.celigo import scenario as scenarios
+from emulator.core import scenario_files
 from emulator.celigo import CeligoApp
 from emulator.core.server import EmulatorServer, check_loopback
 
@@ -33,7 +34,7 @@ def test_cli_serves_until_sigterm(tmp_path):
         assert port_file.read_text().strip() == url.rsplit(":", 1)[1]
         assert requests.get(url + "/v1/flows", headers={"Authorization": "Bearer emulator-token"}, timeout=10).status_code == 401
         flows = requests.get(url + "/v1/flows", headers={"Authorization": "Bearer cli-token"}, timeout=10).json()
-        scenario = scenarios.load(str(saved))
+        scenario = scenario_files.load(str(saved))
         assert [flow["_id"] for flow in flows] == [flow["_id"] for flow in scenario["flows"]]
         assert scenario == dict(scenarios.generate(instances=2, errors_per_step=3, seed=4), token="cli-token")
         flow_id = scenarios.instance_ids(scenario)[0]
@@ -49,7 +50,7 @@ def test_cli_serves_until_sigterm(tmp_path):
 
 def test_cli_loads_a_scenario_file(tmp_path):
     path = tmp_path / "scenario.json"
-    scenarios.save(scenarios.generate(instances=1, errors_per_step=1, seed=9), str(path))
+    scenario_files.save(scenarios.generate(instances=1, errors_per_step=1, seed=9), str(path))
     proc = launch("--scenario", str(path), "--rate-limit-every", "1", "--retry-after", "soon")
     try:
         url = proc.stdout.readline().strip()[len("listening on "):]
@@ -69,7 +70,7 @@ def test_cli_preset(tmp_path):
         url = proc.stdout.readline().strip()[len("listening on "):]
         flows = requests.get(url + "/v1/flows", headers={"Authorization": "Bearer emulator-token"}, timeout=10).json()
         assert len(flows) == 48
-        assert scenarios.load(str(saved)) == scenarios.outage()
+        assert scenario_files.load(str(saved)) == scenarios.outage()
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

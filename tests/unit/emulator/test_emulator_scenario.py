@@ -6,6 +6,7 @@ import time
 import pytest
 
 from emulator.celigo import scenario as scenarios
+from emulator.core import scenario_files
 from emulator.celigo.state import CeligoState
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -73,8 +74,8 @@ def test_parse_spec():
 def test_save_load_and_state_round_trip(tmp_path):
     scenario = scenarios.generate(instances=2, errors_per_step=3)
     path = str(tmp_path / "scenario.json")
-    scenarios.save(scenario, path)
-    assert scenarios.load(path) == scenario
+    scenario_files.save(scenario, path)
+    assert scenario_files.load(path) == scenario
     state = CeligoState(scenario)
     flow_id = scenarios.instance_ids(scenario)[0]
     step_id = scenarios.step_ids(scenario, flow_id)[0]

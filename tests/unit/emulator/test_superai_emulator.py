@@ -266,8 +266,8 @@ def test_strict_mode_checks_responses_against_the_contract():
     assert validator.check_response("GET", path, 404, {}, json_bytes({"detail": "Not Found"}))  # not an ErrorResponse
     execution = {"id": str(uuid.uuid4()), "status": "archived"}
     assert validator.check_response("GET", path, 200, {}, json_bytes(execution))
-    assert validator.check_request("GET", "/flow-executions", {"flow_id": [str(uuid.uuid4())], "status": ["failed", "stale"],
-                                                              "page": ["1"], "page_size": ["1000"]}, {}, b"") == []
+    query = {"flow_id": [str(uuid.uuid4())], "status": ["failed", "stale"], "page": ["1"], "page_size": ["1000"]}
+    assert validator.check_request("GET", "/flow-executions", query, {}, b"") == []
     assert validator.check_request("POST", path + "/execute", {"only_stale": ["false"]}, {}, b"") == []
     assert validator.check_request("GET", "/flow-executions", {"flow_id": [str(uuid.uuid4())], "page_size": ["5000"]}, {}, b"")
 

@@ -55,7 +55,7 @@ def test_backup_written_before_first_write_and_holds_retry_data(platform, tmp_pa
 
     platform.faults.append(check_backup_exists)
     run_with(flow_errors_resolve.run, module(flow_ids=["f0"], abstract_flow_id=[], backup=True, backup_file=str(backup),
-                                   backup_retry_data=True), platform)
+                                             backup_retry_data=True), platform)
     assert seen["backup_existed"] is True
     records = read_lines(backup)
     assert len(records) == 6
@@ -88,7 +88,7 @@ def test_already_resolved_ids_are_reported_not_counted(platform):
 def test_check_mode_with_diff_writes_nothing(platform, tmp_path):
     backup = tmp_path / "backup.jsonl"
     result = run_with(flow_errors_resolve.run, module(check_mode=True, diff=True, backup=True, backup_file=str(backup),
-                                            report_file=str(tmp_path / "r.json")), platform)
+                                                      report_file=str(tmp_path / "r.json")), platform)
     assert platform.writes() == []
     assert not backup.exists() and not (tmp_path / "r.json").exists()
     assert result["changed"] is True
@@ -150,10 +150,11 @@ def local_platform():
 def test_local_resolve_records_the_decision_sends_nothing_and_later_runs_skip_it(tmp_path):
     adapter = local_platform()
     dismissed = tmp_path / "state" / "dismissed.jsonl"
-    first = run_with(flow_errors_resolve.run, module(classifications=["duplicate"], dismissed_file=str(dismissed)), adapter)
+    first_module = module(classifications=["duplicate"], dismissed_file=str(dismissed))
+    first = run_with(flow_errors_resolve.run, first_module, adapter)
     assert first["changed"] is True and first["counts"]["resolved"] == 3
     assert adapter.writes() == []
-    assert any("nothing is sent" in warning for warning in first["warnings_list"])
+    assert any("nothing is sent" in warning for warning in first_module.warnings)
     lines = read_lines(dismissed)
     assert sorted(line["errorId"] for line in lines) == sorted(
         e["errorId"] for e in adapter.open[("f0", "s1")].values() if e["classification"] == "duplicate")
