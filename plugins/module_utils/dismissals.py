@@ -15,6 +15,7 @@ __metaclass__ = type
 import json
 import os
 import tempfile
+import threading
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import utc_now
@@ -32,6 +33,7 @@ class DismissedErrors:
     def __init__(self, path):
         self.path = os.path.abspath(path)
         self.ids = set()
+        self._lock = threading.Lock()  # batches are recorded from several fan-out workers
         if os.path.exists(self.path):
             try:
                 with open(self.path) as stream:
@@ -48,18 +50,18 @@ class DismissedErrors:
 
     def record(self, entries, run_id):
         """Append ``[{"errorId", "_flowId", "_stepId"}]``; each line is on disk before this returns."""
-        directory = os.path.dirname(self.path)
-        try:
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o700)
-            with open(self.path, "a") as stream:
-                for entry in entries:
-                    stream.write(json.dumps(dict(entry, dismissedAt=utc_now(), run_id=run_id), sort_keys=True) + "\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-        except OSError as exc:
-            raise FlowOpsError("dismissed_file: cannot write %s (%s)" % (self.path, exc.strerror or exc))
-        self.ids.update(entry["errorId"] for entry in entries)
+        lines = "".join(json.dumps(dict(entry, dismissedAt=utc_now(), run_id=run_id), sort_keys=True) + "\n"
+                        for entry in entries)
+        with self._lock:
+            try:
+                os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
+                with open(self.path, "a") as stream:
+                    stream.write(lines)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            except OSError as exc:
+                raise FlowOpsError("dismissed_file: cannot write %s (%s)" % (self.path, exc.strerror or exc))
+            self.ids.update(entry["errorId"] for entry in entries)
 
 
 def dismissed_for(ctx):
