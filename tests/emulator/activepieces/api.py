@@ -13,8 +13,7 @@ import re
 import threading
 
 from ..core.app import EmulatorApp, Reply, parse_iso
-from ..core.cli import common_switches
-from ..core.scenario_files import load as load_scenario, save as save_scenario
+from ..core.cli import add_scenario_arguments, common_switches, scenario_from_args
 from ..core.server import EmulatorHandle, start_emulator
 from .state import STATUSES, STRATEGIES, ActivepiecesState, default_scenario, generate, parse_spec, validation_error
 
@@ -221,22 +220,14 @@ def start(scenario=None, host="127.0.0.1", port=0, **switches):
 # Command line (python -m emulator activepieces ...).
 
 def add_cli_arguments(parser):
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
-    source.add_argument("--generate", metavar="SPEC", default="",
-                        help="generator settings, e.g. flows=4,failed_runs=6,fail_again_share=0.2,seed=1 (the default scenario)")
+    add_scenario_arguments(parser, "flows=4,failed_runs=6,fail_again_share=0.2,seed=1", "activepieces-contract.json")
     parser.add_argument("--run-seconds", type=float, default=0.3, help="time for a retried run to end")
     parser.add_argument("--requeue-delay", type=float, default=0, help="seconds a same-run retry keeps the old status first")
     parser.add_argument("--retention-days", type=int, default=None, help="refuse retries of runs created longer ago")
     parser.add_argument("--legacy-nulls", action="store_true", help="answer null for runs bulk retry could not retry")
-    parser.add_argument("--strict", action="store_true", help="validate traffic against the contract (needs jsonschema)")
 
 
 def app_from_args(args):
-    scenario = load_scenario(args.scenario) if args.scenario else generate(**parse_spec(args.generate))
-    if args.token:
-        scenario["token"] = args.token
-    if args.save_scenario:
-        save_scenario(scenario, args.save_scenario)
+    scenario = scenario_from_args(args, lambda parsed: generate(**parse_spec(parsed.generate)))
     return ActivepiecesApp(scenario, run_seconds=args.run_seconds, requeue_delay=args.requeue_delay, retention_days=args.retention_days,
                            legacy_nulls=args.legacy_nulls, strict=args.strict, **common_switches(args))

@@ -5,19 +5,7 @@ responses; activepieces-contract.json) or crashed in a handler; clear ``handle.o
 send invalid requests on purpose, or pass ``strict=False`` to the factory.
 """
 
-import pytest
+from . import api
+from ..core.fixtures import platform_fixtures
 
-from . import api as activepieces
-from ..core.fixtures import managed_emulators
-
-
-@pytest.fixture
-def activepieces_emulator_factory():
-    """``make(scenario=None, **switches)`` -> a started ``ActivepiecesHandle``; every one is stopped and checked at teardown."""
-    yield from managed_emulators(activepieces.start, "Activepieces", strict=True)
-
-
-@pytest.fixture
-def activepieces_emulator(activepieces_emulator_factory):  # pylint: disable=redefined-outer-name
-    """An Activepieces emulator on 127.0.0.1 with the default scenario (see ``scenario.default_scenario``)."""
-    return activepieces_emulator_factory()
+activepieces_emulator_factory, activepieces_emulator = platform_fixtures("activepieces", api.start, "Activepieces")

@@ -17,10 +17,10 @@ longer ago are refused with FLOW_RUN_RETRY_OUTSIDE_RETENTION), ``legacy_nulls``.
 import base64
 import copy
 import random
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from ..core.state import EmulatorState
 from ..core.app import Abort, Reply, iso, now_iso, parse_iso
 from .scenario import DEFAULT_TOKEN, KINDS, STEP_NAMES, default_scenario, flow_ids, generate, new_id, parse_spec
 
@@ -80,14 +80,14 @@ class RetryRefused(Exception):
         self.status, self.code, self.params = status, code, params
 
 
-class ActivepiecesState:  # pylint: disable=too-many-instance-attributes
-    """Thread-safe: every public method takes ``lock``. ``switches`` is shared with the app."""
+class ActivepiecesState(EmulatorState):  # pylint: disable=too-many-instance-attributes
+    """The Activepieces emulator's state (see ``EmulatorState``)."""
+
+    SWITCHES = {"run_seconds": 0.3}
 
     def __init__(self, scenario=None, switches=None):
-        self.lock = threading.RLock()
-        self.switches = switches if switches is not None else {"run_seconds": 0.3}
         self.rng = random.Random(0)
-        self.load(scenario or {})
+        super().__init__(scenario, switches)
 
     def load(self, scenario):
         with self.lock:

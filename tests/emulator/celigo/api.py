@@ -12,8 +12,7 @@ from urllib.parse import quote, urlencode
 from ..core.app import API_PREFIX, ApiError, EmulatorApp, Reply, parse_iso
 from .state import MAX_RETRY_KEYS, CeligoState
 from . import scenario as scenarios
-from ..core import scenario_files
-from ..core.cli import common_switches
+from ..core.cli import add_scenario_arguments, common_switches, scenario_from_args
 from ..core.server import EmulatorHandle, start_emulator
 
 OPENAPI_PATH = os.environ.get("FLOWOPS_CELIGO_OPENAPI") or os.path.join(
@@ -223,27 +222,20 @@ def start(scenario=None, host="127.0.0.1", port=0, **switches):
 
 
 def add_cli_arguments(parser):
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
-    source.add_argument("--generate", metavar="SPEC", default="",
-                        help="generator settings, e.g. instances=40,steps=2,errors=30,seed=1 (the default scenario)")
+    source = add_scenario_arguments(parser, "instances=40,steps=2,errors=30,seed=1", "the OpenAPI document")
     source.add_argument("--preset", choices=sorted(scenarios.PRESETS), help="a named scenario (outage: the demo's)")
     parser.add_argument("--page-size", type=int, default=100, help="errors per page on .../errors and .../resolved")
     parser.add_argument("--flow-page-size", type=int, default=100, help="flows per page on /v1/flows")
     parser.add_argument("--job-seconds", type=float, default=0.3, help="time for a retry job to complete")
-    parser.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI document (needs jsonschema)")
+
+
+def _build_scenario(args):
+    if args.preset:
+        return scenarios.PRESETS[args.preset]()
+    return scenarios.generate(**scenarios.parse_spec(args.generate), lazy=not args.save_scenario)
 
 
 def app_from_args(args):
-    if args.scenario:
-        scenario = scenario_files.load(args.scenario)
-    elif args.preset:
-        scenario = scenarios.PRESETS[args.preset]()
-    else:
-        scenario = scenarios.generate(**scenarios.parse_spec(args.generate), lazy=not args.save_scenario)
-    if args.token:
-        scenario["token"] = args.token
-    if args.save_scenario:
-        scenario_files.save(scenario, args.save_scenario)
+    scenario = scenario_from_args(args, _build_scenario)
     return CeligoApp(scenario, page_size=args.page_size, flow_page_size=args.flow_page_size, job_seconds=args.job_seconds,
                      strict=args.strict, **common_switches(args))

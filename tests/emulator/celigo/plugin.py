@@ -5,19 +5,7 @@ of its own responses) or crashed in a handler; clear ``handle.openapi_violations
 invalid requests on purpose, or pass ``strict=False`` to the factory.
 """
 
-import pytest
+from . import api
+from ..core.fixtures import platform_fixtures
 
-from . import api as celigo
-from ..core.fixtures import managed_emulators
-
-
-@pytest.fixture
-def celigo_emulator_factory():
-    """``make(scenario=None, **switches)`` -> a started ``CeligoHandle``; every one is stopped and checked at teardown."""
-    yield from managed_emulators(celigo.start, "Celigo", strict=True)
-
-
-@pytest.fixture
-def celigo_emulator(celigo_emulator_factory):  # pylint: disable=redefined-outer-name
-    """A Celigo emulator on 127.0.0.1 with the default scenario (see ``scenario.default_scenario``)."""
-    return celigo_emulator_factory()
+celigo_emulator_factory, celigo_emulator = platform_fixtures("celigo", api.start, "Celigo")

@@ -5,10 +5,10 @@ cursor; nothing scans every error of the account. Methods raise ``ApiError`` wit
 """
 
 import copy
-import threading
 import time
 import zlib
 
+from ..core.state import EmulatorState
 from ..core.app import ApiError, now_iso
 from .records import ErrorRecord, Job, StepErrors
 
@@ -18,13 +18,10 @@ MAX_RETRY_KEYS = 1000
 _FLOW_INTERNAL = ("connection_overrides", "_abstractFlowId", "pageGenerators", "pageProcessors", "routers")
 
 
-class CeligoState:  # pylint: disable=too-many-instance-attributes
-    """Thread-safe: every public method takes ``lock``. ``switches`` is shared with the app (job_seconds)."""
+class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attributes
+    """The Celigo emulator's state (see ``EmulatorState``)."""
 
-    def __init__(self, scenario=None, switches=None):
-        self.lock = threading.RLock()
-        self.switches = switches if switches is not None else {"job_seconds": 0.3}
-        self.load(scenario or {})
+    SWITCHES = {"job_seconds": 0.3}
 
     # Loading and exporting.
 

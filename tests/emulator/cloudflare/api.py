@@ -13,9 +13,8 @@ import json
 import os
 import threading
 
-from ..core import scenario_files as scenarios
 from ..core.app import EmulatorApp, Reply, parse_iso
-from ..core.cli import common_switches
+from ..core.cli import add_scenario_arguments, common_switches, scenario_from_args
 from ..core.server import EmulatorHandle, start_emulator
 from .state import ACTIONS, ENGINE_ERROR, FROM_TYPES, STATUSES, CfError, CloudflareState, default_scenario, envelope, generate, parse_spec
 
@@ -268,10 +267,6 @@ class CloudflareHandle(EmulatorHandle):
     def terminate_counts(self):
         return self.app.state.terminate_counts
 
-    def write_failures(self):
-        """Writes the emulator refused itself (any non-2xx other than an injected fault or 429)."""
-        return [entry for entry in self.requests if entry["method"] not in ("GET", "HEAD") and entry["status"] is not None
-                and not 200 <= entry["status"] < 300 and entry["status"] != 429 and not entry.get("fault")]
 
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
@@ -282,23 +277,13 @@ def start(scenario=None, host="127.0.0.1", port=0, **switches):
 # Command line: python -m emulator cloudflare ...
 
 def add_cli_arguments(parser):
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
-    source.add_argument("--generate", metavar="SPEC", default="",
-                        help="generator settings, e.g. workflows=2,instances=40,errored_share=0.5,seed=1")
+    add_scenario_arguments(parser, "workflows=2,instances=40,errored_share=0.5,seed=1", "cloudflare-contract.json")
     parser.add_argument("--account-id", help="account id to serve (default: the scenario's)")
     parser.add_argument("--page-size", type=int, default=100, help="most instances per page, whatever per_page asks")
     parser.add_argument("--run-seconds", type=float, default=0.3, help="time for a restarted instance to finish")
-    parser.add_argument("--strict", action="store_true", help="validate traffic against cloudflare-contract.json (needs jsonschema)")
 
 
 def app_from_args(args):
-    scenario = scenarios.load(args.scenario) if args.scenario else generate(**parse_spec(args.generate))
-    if args.token:
-        scenario["token"] = args.token
-    if args.account_id:
-        scenario["account_id"] = args.account_id
-    if args.save_scenario:
-        scenarios.save(scenario, args.save_scenario)
+    scenario = scenario_from_args(args, lambda parsed: generate(**parse_spec(parsed.generate)), account_id=args.account_id)
     return CloudflareApp(scenario, page_size=args.page_size, run_seconds=args.run_seconds, strict=args.strict,
                          **common_switches(args))

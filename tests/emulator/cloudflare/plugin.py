@@ -5,19 +5,7 @@ responses; cloudflare-contract.json) or crashed in a handler; clear ``handle.ope
 send invalid requests on purpose, or pass ``strict=False`` to the factory.
 """
 
-import pytest
+from . import api
+from ..core.fixtures import platform_fixtures
 
-from . import api as cloudflare
-from ..core.fixtures import managed_emulators
-
-
-@pytest.fixture
-def cloudflare_emulator_factory():
-    """``make(scenario=None, **switches)`` -> a started ``CloudflareHandle``; every one is stopped and checked at teardown."""
-    yield from managed_emulators(cloudflare.start, "Cloudflare", strict=True)
-
-
-@pytest.fixture
-def cloudflare_emulator(cloudflare_emulator_factory):  # pylint: disable=redefined-outer-name
-    """A Cloudflare emulator on 127.0.0.1 with the default scenario (see ``state.default_scenario``)."""
-    return cloudflare_emulator_factory()
+cloudflare_emulator_factory, cloudflare_emulator = platform_fixtures("cloudflare", api.start, "Cloudflare")

@@ -11,11 +11,11 @@ execution history), pause and resume are silent no-ops where they do not apply.
 
 import copy
 import random
-import threading
 import time
 import uuid
 from datetime import timedelta
 
+from ..core.state import EmulatorState
 from ..core.app import Abort, Reply, iso, now_iso, parse_iso
 from ..core.scenario_files import generator_spec
 
@@ -134,13 +134,10 @@ class Instance:
         return [step["name"] for step in history[:found[count - 1]]]
 
 
-class CloudflareState:
-    """Thread-safe: every public method takes ``lock``. ``switches`` is shared with the app (run_seconds)."""
+class CloudflareState(EmulatorState):
+    """The Cloudflare emulator's state (see ``EmulatorState``)."""
 
-    def __init__(self, scenario=None, switches=None):
-        self.lock = threading.RLock()
-        self.switches = switches if switches is not None else {"run_seconds": 0.3}
-        self.load(scenario or {})
+    SWITCHES = {"run_seconds": 0.3}
 
     def load(self, scenario):
         with self.lock:

@@ -2,6 +2,8 @@
 
 import json
 
+from . import scenario_files
+
 
 def _retry_after(value):
     return int(value) if value.isdigit() else value  # a non-integer header value is allowed on purpose
@@ -23,3 +25,25 @@ def add_common_arguments(parser):
 def common_switches(args):
     return dict(latency_ms=args.latency_ms, rate_limit_every=args.rate_limit_every, retry_after=args.retry_after,
                 faults=json.loads(args.faults) if args.faults else [])
+
+
+def add_scenario_arguments(parser, example, contract):
+    """``--scenario FILE`` or ``--generate SPEC`` (``example`` shows the settings), and ``--strict``; returns the
+    mutually exclusive group so a platform can add another scenario source."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
+    source.add_argument("--generate", metavar="SPEC", default="",
+                        help="generator settings, e.g. %s (default: the default scenario)" % example)
+    parser.add_argument("--strict", action="store_true", help="validate traffic against %s (needs jsonschema)" % contract)
+    return source
+
+
+def scenario_from_args(args, build, **overrides):
+    """The scenario the arguments name (``build(args)`` makes it when no file is given), with ``--token`` and the
+    ``overrides`` that are set applied, written to ``--save-scenario``."""
+    scenario = scenario_files.load(args.scenario) if args.scenario else build(args)
+    overrides["token"] = args.token
+    scenario.update((key, value) for key, value in overrides.items() if value)
+    if args.save_scenario:
+        scenario_files.save(scenario, args.save_scenario)
+    return scenario

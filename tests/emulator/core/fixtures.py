@@ -28,3 +28,20 @@ def managed_emulators(start, label, **defaults):
     if problems:
         pytest.fail("the %s emulator recorded %d problem(s):\n%s" % (label, len(problems), "\n".join(problems[:50])),
                     pytrace=False)
+
+
+def platform_fixtures(name, start, label, **defaults):
+    """The two fixtures of one platform's emulator, strict contract validation on by default:
+    ``<name>_emulator_factory`` (``make(scenario=None, **switches)`` -> a started handle; each is stopped and checked
+    at teardown) and ``<name>_emulator`` (one with the platform's default scenario)."""
+    defaults.setdefault("strict", True)
+
+    @pytest.fixture(name=name + "_emulator_factory")
+    def factory():
+        yield from managed_emulators(start, label, **defaults)
+
+    @pytest.fixture(name=name + "_emulator")
+    def default(request):
+        return request.getfixturevalue(name + "_emulator_factory")()
+
+    return factory, default

@@ -207,9 +207,10 @@ class EmulatorHandle:
         return [entry for entry in self.requests if entry["method"] != "GET"]
 
     def rejected_writes(self):
-        """Writes (non-GET) the emulator answered with a 4xx of its own (not an injected fault or 429)."""
-        return [entry for entry in self.requests if entry["method"] not in ("GET", "HEAD") and
-                400 <= entry["status"] < 500 and entry["status"] != 429 and not entry.get("fault")]
+        """Writes (non-GET) the emulator refused itself: any answer but a 2xx, other than an injected fault or a 429
+        (some platforms refuse with a 4xx, Cloudflare's Workflows engine with a 500)."""
+        return [entry for entry in self.requests if entry["method"] not in ("GET", "HEAD") and entry["status"] is not None
+                and not 200 <= entry["status"] < 300 and entry["status"] != 429 and not entry.get("fault")]
 
     def clear_requests(self):
         with self.app.lock:

@@ -14,9 +14,8 @@ import functools
 import itertools
 import uuid
 
-from ..core import scenario_files
 from ..core.app import API_PREFIX, EmulatorApp, Reply
-from ..core.cli import common_switches
+from ..core.cli import add_scenario_arguments, common_switches, scenario_from_args
 from ..core.server import EmulatorHandle, start_emulator
 from .contract import FALSE, TRUE, contract_validator
 from .state import StateError, SuperAIState, default_scenario, generate, parse_spec, parse_stamp
@@ -233,18 +232,10 @@ def start(scenario=None, host="127.0.0.1", port=0, **switches):
 # Command line (registered in __main__.py).
 
 def add_cli_arguments(parser):
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--scenario", metavar="FILE", help="scenario JSON file")
-    source.add_argument("--generate", metavar="SPEC", default="",
-                        help="generator settings, e.g. flows=3,executions=12,fail_again_share=0.2,seed=1")
+    add_scenario_arguments(parser, "flows=3,executions=12,fail_again_share=0.2,seed=1", "superai-contract.json")
     parser.add_argument("--run-seconds", type=float, default=0.3, help="time a re-executed run takes")
-    parser.add_argument("--strict", action="store_true", help="validate traffic against superai-contract.json (needs jsonschema)")
 
 
 def app_from_args(args):
-    scenario = scenario_files.load(args.scenario) if args.scenario else generate(**parse_spec(args.generate))
-    if args.token:
-        scenario["token"] = args.token
-    if args.save_scenario:
-        scenario_files.save(scenario, args.save_scenario)
+    scenario = scenario_from_args(args, lambda parsed: generate(**parse_spec(parsed.generate)))
     return SuperAIApp(scenario, run_seconds=args.run_seconds, strict=args.strict, **common_switches(args))

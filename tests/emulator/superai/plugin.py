@@ -5,19 +5,7 @@ responses, against superai-contract.json) or crashed in a handler; call ``handle
 that send invalid requests on purpose, or pass ``strict=False`` to the factory.
 """
 
-import pytest
+from . import api
+from ..core.fixtures import platform_fixtures
 
-from . import api as superai
-from ..core.fixtures import managed_emulators
-
-
-@pytest.fixture
-def superai_emulator_factory():
-    """``make(scenario=None, **switches)`` -> a started ``SuperAIHandle``; every one is stopped and checked at teardown."""
-    yield from managed_emulators(superai.start, "SuperAI", strict=True)
-
-
-@pytest.fixture
-def superai_emulator(superai_emulator_factory):  # pylint: disable=redefined-outer-name
-    """A SuperAI emulator on 127.0.0.1 with the default scenario (see ``state.default_scenario``)."""
-    return superai_emulator_factory()
+superai_emulator_factory, superai_emulator = platform_fixtures("superai", api.start, "SuperAI")

@@ -10,11 +10,11 @@ Executions loaded as queued/running stay so (a long-running workflow); re-execut
 
 import copy
 import random
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from ..core.scenario_files import generator_spec
+from ..core.state import EmulatorState
 
 DEFAULT_TOKEN = "superai-emulator-token"
 DEFAULT_API_KEY = "saf_emulator_key"
@@ -46,13 +46,10 @@ class StateError(Exception):
         self.message = message
 
 
-class SuperAIState:  # pylint: disable=too-many-instance-attributes
-    """Thread-safe: every public method takes ``lock``. ``switches`` is shared with the app (run_seconds)."""
+class SuperAIState(EmulatorState):  # pylint: disable=too-many-instance-attributes
+    """The SuperAI emulator's state (see ``EmulatorState``)."""
 
-    def __init__(self, scenario=None, switches=None):
-        self.lock = threading.RLock()
-        self.switches = switches if switches is not None else {"run_seconds": 0.3}
-        self.load(scenario or {})
+    SWITCHES = {"run_seconds": 0.3}
 
     def load(self, scenario):
         with self.lock:

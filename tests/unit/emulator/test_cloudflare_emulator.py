@@ -296,7 +296,7 @@ def test_pause_and_resume_are_no_ops_where_they_do_not_apply(emulator, cf_api):
     assert change("errored", "resume") == "errored"
     assert change("running", "pause") == "paused"
     assert change("paused", "resume") == "running"
-    assert emulator.write_failures() == []
+    assert emulator.rejected_writes() == []
 
 
 @pytest.mark.parametrize("body", [{"status": "rerun"}, {"status": "terminate", "from": {"name": "x"}}, {"status": "restart", "from": {}},
@@ -343,7 +343,7 @@ def test_faults_latency_and_admin(emulator, cf_api):
     assert state["restart_counts"] == {instance_id: 1} and state["restarts"] == [{"instance": instance_id, "from": None}]
     assert state["statuses"]["order-sync-1"]["queued"] >= 1
     assert [entry["method"] for entry in emulator.non_get_requests()] == ["PATCH", "PATCH"]
-    assert emulator.write_failures() == []  # the injected 503 is not the emulator refusing a write
+    assert emulator.rejected_writes() == []  # the injected 503 is not the emulator refusing a write
 
 
 # -- scenario generator and command line -------------------------------------------------------------
