@@ -15,6 +15,7 @@ __metaclass__ = type
 import uuid
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
+from ansible_collections.flowops.ipaas.plugins.module_utils.controller import Controller, ControllerGone
 
 
 class RunContext:
@@ -33,6 +34,7 @@ class RunContext:
         self.ledger = None
         self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
         self.warnings = []
+        self.controller = Controller()
         adapter.bind(self)
 
     def warn(self, message):
@@ -40,6 +42,16 @@ class RunContext:
         if message not in self.warnings:
             self.warnings.append(message)
             self.module.warn(message)
+
+    def controller_gone(self):
+        """True once ansible-playbook that started this run is gone (killed or cancelled): send nothing more."""
+        return self.controller.gone()
+
+    def stop_if_controller_gone(self, done):
+        """Raise ``ControllerGone`` (nothing more is sent) once the controller is gone; ``done`` says what was."""
+        if self.controller.gone():
+            raise ControllerGone("the controller (pid %s) is gone, killed or cancelled: stopped before sending more; %s"
+                                 % (self.controller.controller_pid, done))
 
     def fan_out(self, func, items):
         """``(item, result, error)`` in input order, at most ``concurrency`` calls at once (see concurrency.py)."""

@@ -82,10 +82,24 @@ def _items(body, items_key, path):
 
 
 class Pager:
-    """Base of the four schemes: ``items(fetch, path, params)`` yields every item of every page, in order."""
+    """Base of the four schemes: ``items(fetch, path, params)`` yields every item of every page, in order.
 
-    def __init__(self, max_pages=MAX_PAGES):
+    ``items_key`` names the body field holding a page's list (None: the body is the list); ``size_param`` and
+    ``size`` ask for that many items a page.
+    """
+
+    def __init__(self, items_key=None, size=None, size_param=None, max_pages=MAX_PAGES):
+        self.items_key = items_key
+        self.size = size
+        self.size_param = size_param
         self.max_pages = max_pages
+
+    def _page(self, fetch, path, query):
+        """``(response, items)`` of one page; an empty body (a 204) is ``(None, [])``."""
+        response = fetch(path, query)
+        if response.body is None:
+            return None, []
+        return response, _items(response.body, self.items_key, path)
 
     def items(self, fetch, path, params=None):
         raise NotImplementedError
@@ -96,20 +110,17 @@ class LinkHeaderPager(Pager):
         guard = _PageGuard(path, self.max_pages)
         url = path
         while url:
-            response = fetch(url, params)
+            response, items = self._page(fetch, url, params)
             params = None  # the next link carries the query
-            if response.body is None:
-                return
-            yield from _items(response.body, None, path)
-            url = next_link(response.headers.get("Link"))
+            yield from items
+            url = next_link(response.headers.get("Link")) if response else None
             if url:
                 guard.check(url, urlsplit(url).path)
 
 
 class NextUrlPager(Pager):
     def __init__(self, items_key, next_key="nextPageURL", prefix="/api", max_pages=MAX_PAGES):
-        super().__init__(max_pages)
-        self.items_key = items_key
+        super().__init__(items_key, max_pages=max_pages)
         self.next_key = next_key
         self.prefix = prefix
 
@@ -117,11 +128,9 @@ class NextUrlPager(Pager):
         guard = _PageGuard(path, self.max_pages)
         url, query = path, params
         while url:
-            response = fetch(url, query)
-            if response.body is None:
-                return
-            yield from _items(response.body, self.items_key, path)
-            url = dig(response.body, self.next_key)
+            response, items = self._page(fetch, url, query)
+            yield from items
+            url = dig(response.body, self.next_key) if response else None
             if url:
                 url = strip_prefix(url, self.prefix)
                 guard.check(url, urlsplit(url).path)
@@ -140,12 +149,9 @@ class CursorPager(Pager):
     """``cursor_key`` names the body field with the next cursor (empty or absent on the last page)."""
 
     def __init__(self, items_key, cursor_key, cursor_param="cursor", size_param=None, size=None, max_pages=MAX_PAGES):
-        super().__init__(max_pages)
-        self.items_key = items_key
+        super().__init__(items_key, size, size_param, max_pages)
         self.cursor_key = cursor_key
         self.cursor_param = cursor_param
-        self.size_param = size_param
-        self.size = size
 
     def items(self, fetch, path, params=None):
         guard = _PageGuard(path, self.max_pages)
@@ -153,12 +159,9 @@ class CursorPager(Pager):
         if self.size_param:
             query[self.size_param] = self.size
         while True:
-            response = fetch(path, query)
-            if response.body is None:
-                return
-            items = _items(response.body, self.items_key, path)
+            response, items = self._page(fetch, path, query)
             yield from items
-            cursor = dig(response.body, self.cursor_key)
+            cursor = dig(response.body, self.cursor_key) if response else None
             if not cursor or not items:
                 return
             guard.check(cursor)
@@ -168,25 +171,17 @@ class CursorPager(Pager):
 class NumberedPager(Pager):
     """Pages 1, 2, ... of ``size`` items; stops on a short or empty page, or at ``total_pages_key`` when given."""
 
-    def __init__(self, items_key, size, page_param="page", size_param="per_page", total_pages_key=None,
-                 max_pages=MAX_PAGES):
-        super().__init__(max_pages)
-        self.items_key = items_key
-        self.size = size
+    def __init__(self, items_key, size, page_param="page", size_param="per_page", total_pages_key=None, max_pages=MAX_PAGES):
+        super().__init__(items_key, size, size_param, max_pages)
         self.page_param = page_param
-        self.size_param = size_param
         self.total_pages_key = total_pages_key
 
     def items(self, fetch, path, params=None):
         page = 1
         while True:
-            query = dict(params or {}, **{self.page_param: page, self.size_param: self.size})
-            response = fetch(path, query)
-            if response.body is None:
-                return
-            items = _items(response.body, self.items_key, path)
+            response, items = self._page(fetch, path, dict(params or {}, **{self.page_param: page, self.size_param: self.size}))
             yield from items
-            total = dig(response.body, self.total_pages_key) if self.total_pages_key else None
+            total = dig(response.body, self.total_pages_key) if response and self.total_pages_key else None
             last = page >= total if isinstance(total, int) and total > 0 else len(items) < self.size
             if not items or last:
                 return

@@ -53,6 +53,7 @@ class BatchSender:
     """Sends one batch; after a failure that may have reached the server, re-reads instead of re-sending."""
 
     def __init__(self, ctx, strategy, options=None, journal=None):
+        self.ctx = ctx
         self.adapter = ctx.adapter
         self.ledger = ctx.ledger
         self.strategy = strategy
@@ -60,8 +61,13 @@ class BatchSender:
         self.journal = journal
 
     def __call__(self, batch):
-        """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble."""
+        """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble.
+
+        Nothing is sent (and the keys keep no action) once the controller is gone.
+        """
         flow_id, step_id, keys = batch
+        if self.ctx.controller_gone():
+            return []
         try:
             return self._post(flow_id, step_id, keys)
         except FlowOpsError as exc:
@@ -93,7 +99,7 @@ class BatchSender:
         results = []
         if taken:
             results.append((taken, "retried", None, "request failed after the server took it (%s)" % first_error))
-        if untouched:
+        if untouched and not self.ctx.controller_gone():  # untouched keys stay journaled as submitting: resumable
             try:
                 results.extend(self._post(flow_id, step_id, untouched))
             except FlowOpsError as exc:
@@ -118,6 +124,8 @@ def submit(ctx, strategy, batch_size, options=None, journal=None):
             ledger.set_action(keys, action, job=job_id, reason=reason)
             if journal:
                 journal.record(keys, action, job_id)
+    ctx.stop_if_controller_gone("%d keys were retried, %d never sent; resume with run_id %s and the same report_file"
+                                % (ledger.count("retried"), ledger.count(TO_RETRY), ctx.run_id))
     return jobs
 
 
@@ -140,6 +148,7 @@ def wait_for_jobs(ctx, jobs, timeout, interval, sleep=time.sleep):
             return False
         sleep(delay)
         delay = min(delay * 2, interval)
+        ctx.stop_if_controller_gone("every key was sent; the retry jobs were not waited for")
         for job, latest in ctx.fan_out_all(lambda j: ctx.adapter.get_job(j["_id"]), waiting):
             job["status"] = latest.get("status")
             job["done"] = latest.get("done", False)

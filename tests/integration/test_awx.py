@@ -54,15 +54,3 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     report = json.loads((tmp_path / "reports" / "incident-recovery-awx.json").read_text())
     assert report["flows"]["count"] == 4
     assert report["left_open"]["retryable_on_enabled_flows"] == 0
-
-
-def test_execution_environment_definition_is_accepted_by_ansible_builder(tmp_path):
-    context = tmp_path / "context"
-    proc = subprocess.run([str(BIN / "ansible-builder"), "create", "-f", str(ROOT / "execution-environment.yml"),
-                           "-c", str(context), "--output-filename", "Containerfile"],
-                          capture_output=True, text=True, cwd=str(ROOT), check=False, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    built = {str(p.relative_to(context)): p for p in context.rglob("*") if p.is_file()}
-    assert "ansible-core==2.19.14" in built["Containerfile"].read_text()
-    assert "requests==" in built["_build/requirements.txt"].read_text()
-    assert "flowops-ipaas-0.1.0.tar.gz" in built["_build/requirements.yml"].read_text()

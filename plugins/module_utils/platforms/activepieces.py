@@ -23,7 +23,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.classification impor
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
-    PlatformAdapter, error_record, flow_record, path_segment)
+    PlatformAdapter, batched, counted_summary, error_record, flow_record, path_segment)
 
 PSEUDO_STEP = "flow_run"
 NO_STEP = "run"  # the source of a run that failed at no step
@@ -87,8 +87,10 @@ def _names(keys):
 
 class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance-attributes
     name = "activepieces"
+    pseudo_step = {"_id": PSEUDO_STEP, "name": "Flow runs", "type": "run"}
     # Paths start with /v1 under /api; a self-hosted server is https://<host>/api (api_url).
     regions = {"cloud": "https://cloud.activepieces.com/api"}
+    path_prefix = "/v1"
     unsupported_hints = {"flow_connection_replace": "Activepieces connections are set per piece in the flow editor"}
     retry_strategies = ("retry", "latest_version")
     capabilities = frozenset(("get_flow", "list_flows", "flow_steps", "error_summary", "iter_errors", "retry", "resolve",
@@ -141,16 +143,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         for raw in self._pages("/v1/flows", params):
             yield self._flow(raw)
 
-    def flow_steps(self, flow_id):
-        return [{"_id": PSEUDO_STEP, "name": "Flow runs", "type": "run"}]
-
     def error_summary(self, flow_id):
-        count, last = 0, None
-        for run in self._failed_runs(flow_id):
-            count += 1
-            if run.get("created") and (last is None or run["created"] > last):
-                last = run["created"]
-        return {PSEUDO_STEP: {"open_errors": count, "last_error_at": last}}
+        return counted_summary(PSEUDO_STEP, self._failed_runs(flow_id), "created")
 
     # Errors --------------------------------------------------------------------------------------
     def _failed_runs(self, flow_id, resolved=False, filters=None):
@@ -178,13 +172,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         """Failed runs of the flow, each read once more (a page at a time, fanned out) for its failed step's message."""
         if step_id != PSEUDO_STEP:
             return
-        page = []
-        for run in self._failed_runs(flow_id, resolved, filters):
-            page.append(run)
-            if len(page) == PAGE_LIMIT:
-                yield from self._records(flow_id, page)
-                page = []
-        yield from self._records(flow_id, page)
+        for page in batched(self._failed_runs(flow_id, resolved, filters), PAGE_LIMIT):
+            yield from self._records(flow_id, page)
 
     def _records(self, flow_id, runs):
         for run, detail in self.fan_out_all(self._detail, runs):

@@ -45,6 +45,30 @@ def flow_record(flow_id, name, disabled=False, abstract_flow_id=None, integratio
     return record
 
 
+def batched(items, size):
+    """Lists of at most ``size`` items from ``items``, read as they come (one batch held at a time)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def counted_summary(step_id, items, time_key):
+    """``error_summary`` of a platform with no count endpoint: its one (pseudo) step's items counted, the latest
+    ``time_key`` as ``last_error_at``."""
+    count, last = 0, None
+    for item in items:
+        count += 1
+        moment = item.get(time_key)
+        if moment and (last is None or moment > last):
+            last = moment
+    return {step_id: {"open_errors": count, "last_error_at": last}}
+
+
 def error_record(raw, flow_id, step_id, error_id, retry_data_key, occurred_at, source, code, message, classification,
                  tags=None):
     """A normalised error: the platform's record (``raw``) plus the shared fields every module reads."""
@@ -61,6 +85,7 @@ class PlatformAdapter:
     name = None
     # region -> base URL; the first entry is the default.
     regions = {}
+    path_prefix = ""  # what every API path starts with (added by the adapter): an api_url must not end with it
     # auth_header option value -> (header, prefix); the first entry is the default.
     auth_forms = {"bearer": ("Authorization", "Bearer ")}
     retry_strategies = ()
@@ -141,7 +166,12 @@ class PlatformAdapter:
     def list_flows(self, abstract_flow_id=None, integration_id=None):
         raise self.unsupported("listing flows")
 
+    # Platforms whose runs have no per-step error lists declare the one pseudo step every flow has.
+    pseudo_step = None
+
     def flow_steps(self, flow_id):
+        if self.pseudo_step:
+            return [dict(self.pseudo_step)]
         raise self.unsupported("reading flow steps")
 
     def error_summary(self, flow_id):

@@ -72,6 +72,7 @@ class CeligoAdapter(PlatformAdapter):
     # Paths start with /v1 on every regional host (au and ca: celigo/ai mcp/resources/api-reference.md).
     regions = {"us": "https://api.integrator.io", "eu": "https://api.eu.integrator.io",
                "au": "https://api.au.integrator.io", "ca": "https://api.ca.integrator.io"}
+    path_prefix = "/v1"
     retry_strategies = ("retry", "exponential_decay")
     max_retry_batch = 1000
     capabilities = frozenset(OPERATIONS) | {"server_filters"}

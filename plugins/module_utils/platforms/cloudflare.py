@@ -20,7 +20,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.classification impor
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager, NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
-    PlatformAdapter, error_record, flow_record, path_segment)
+    PlatformAdapter, batched, error_record, flow_record, path_segment)
 
 PSEUDO_STEP = "instances"
 # The engine's final statuses (workers-sdk workflows-shared/src/engine.ts); the others are still under way.
@@ -63,8 +63,10 @@ def _flow_record(raw):
 
 class CloudflareAdapter(PlatformAdapter):
     name = "cloudflare"
+    pseudo_step = {"_id": PSEUDO_STEP, "name": "workflow instances", "type": "instances"}
     # One global host; paths below are relative to the /client/v4 prefix.
     regions = {"global": "https://api.cloudflare.com/client/v4"}
+    path_prefix = ""  # paths are relative to the base URL, which carries /client/v4 itself
     resolve_mode = "local"
     unsupported_hints = {
         "flow_connection_replace": "workflows have no connections: change the Worker's bindings and redeploy",
@@ -129,9 +131,6 @@ class CloudflareAdapter(PlatformAdapter):
             if not integration_id or raw.get("script_name") == integration_id:
                 yield _flow_record(raw)
 
-    def flow_steps(self, flow_id):
-        return [{"_id": PSEUDO_STEP, "name": "workflow instances", "type": "instances"}]
-
     def error_summary(self, flow_id):
         """The workflow's own count of errored instances (``instances.errored``; an absent key is 0)."""
         counts = (self._call("GET", self._path(flow_id))["result"] or {}).get("instances") or {}
@@ -147,15 +146,10 @@ class CloudflareAdapter(PlatformAdapter):
         """
         if resolved:
             raise self.unsupported("resolved: true", RESOLVED_HINT)
-        batch = []
-        for listed in INSTANCE_PAGER.items(self.fetch, self._path(flow_id, "instances"), {"status": "errored"}):
-            if listed.get("status") != "errored":
-                continue  # never take another status for an error, whatever the filter did
-            batch.append(listed)
-            if len(batch) == PER_PAGE:
-                yield from self._records(flow_id, batch)
-                batch = []
-        yield from self._records(flow_id, batch)
+        listing = INSTANCE_PAGER.items(self.fetch, self._path(flow_id, "instances"), {"status": "errored"})
+        # Never take another status for an error, whatever the filter did.
+        for batch in batched((item for item in listing if item.get("status") == "errored"), PER_PAGE):
+            yield from self._records(flow_id, batch)
 
     def _records(self, flow_id, listed):
         for item, detail in self.fan_out_all(lambda entry: self._detail(flow_id, entry["id"]), listed):

@@ -17,7 +17,8 @@ from datetime import timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import NumberedPager
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import PlatformAdapter, error_record, flow_record, path_segment
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
+    PlatformAdapter, counted_summary, error_record, flow_record, path_segment)
 
 STEP_ID = "executions"
 OPEN_STATUSES = ("failed", "stale")
@@ -75,8 +76,10 @@ def time_filters(filters):
 
 class SuperAIAdapter(PlatformAdapter):
     name = "superai"
+    pseudo_step = {"_id": STEP_ID, "name": "Flow executions", "type": "executions"}
     # One public host; paths start with /api. Every operation takes BearerAuth or APIKeyAuth (X-API-Key, raw key).
     regions = {"default": "https://flows.super.ai"}
+    path_prefix = "/api"
     auth_forms = {"bearer": ("Authorization", "Bearer "), "x-api-key": ("X-API-Key", "")}
     unsupported_hints = {
         "flow_connection_replace": "SuperAI flows have no connections to swap",
@@ -115,16 +118,8 @@ class SuperAIAdapter(PlatformAdapter):
         return flow_record(raw.get("id"), raw.get("display_name"), raw.get("deleted", False),
                            version=raw.get("version"), status=raw.get("status"))
 
-    def flow_steps(self, flow_id):
-        return [{"_id": STEP_ID, "name": "Flow executions", "type": "executions"}]
-
     def error_summary(self, flow_id):
-        count, last = 0, None
-        for raw in self._executions(flow_id):
-            count += 1
-            updated = raw.get("updated_at")
-            last = updated if last is None or (updated and updated > last) else last
-        return {STEP_ID: {"open_errors": count, "last_error_at": last}}
+        return counted_summary(STEP_ID, self._executions(flow_id), "updated_at")
 
     # Errors --------------------------------------------------------------------------------------
     def iter_errors(self, flow_id, step_id, resolved=False, filters=None):

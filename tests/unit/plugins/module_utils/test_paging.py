@@ -23,7 +23,7 @@ def fetcher(client):
 
 
 def iter_link_pages(client, path, params=None, max_pages=MAX_PAGES):
-    return LinkHeaderPager(max_pages).items(fetcher(client), path, params)
+    return LinkHeaderPager(max_pages=max_pages).items(fetcher(client), path, params)
 
 
 def iter_body_pages(client, path, items_key, params=None):
