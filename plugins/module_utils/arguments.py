@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import os
 
+from urllib.parse import urlsplit, urlunsplit
+
 from ansible.module_utils.basic import AnsibleFallbackNotFound
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client, RetryPolicy
@@ -69,11 +71,30 @@ def validate_connection(params):
         raise ValidationError("api_url: '%s' must start with https:// (or http:// for a local emulator)" % api_url)
 
 
+def check_api_url_prefix(adapter_class, api_url):
+    """Refuse an api_url ending with the path prefix the adapter adds to every path itself (Celigo's /v1,
+    SuperAI's /api), or with the default base URL's own path twice (Cloudflare's /client/v4, Activepieces' /api)."""
+    if not api_url:
+        return
+    parts = urlsplit(api_url)
+    path = parts.path.rstrip("/")
+    prefix = adapter_class.path_prefix
+    base_path = urlsplit(next(iter(adapter_class.regions.values()), "")).path.rstrip("/")
+    if prefix and path.lower().endswith(prefix.lower()):
+        problem, path = "ends with %s, which the module adds itself" % prefix, path[:-len(prefix)]
+    elif base_path and path.lower().endswith(base_path.lower() * 2):
+        problem, path = "ends with %s twice" % base_path, path[:-len(base_path)]
+    else:
+        return
+    raise ValidationError("api_url: '%s' %s; use %s" % (api_url, problem, urlunsplit(parts._replace(path=path))))
+
+
 def adapter_from_params(params):
     """Validate the connection options and return the platform adapter with its client."""
     validate_connection(params)
     adapter_class = ADAPTERS[params["platform"]]
     adapter_class.validate(params)
+    check_api_url_prefix(adapter_class, params.get("api_url"))
     base_url = adapter_class.base_url(params.get("api_url"), params.get("region"))
     header, prefix = adapter_class.auth(params.get("auth_header"))
     client = Client(
@@ -86,5 +107,6 @@ def adapter_from_params(params):
         policy=RetryPolicy(max_retries=params["max_retries"], retry_after_cap=params["retry_after_cap"]),
         max_requests_per_second=params["max_requests_per_second"],
         pool_size=params["max_concurrency"],
+        platform=adapter_class.name,
     )
     return adapter_class(client, dict((name, params.get(name)) for name in ADAPTER_OPTIONS))

@@ -119,8 +119,10 @@ class Client:
     """HTTP access to one platform account. Safe to share between threads."""
 
     def __init__(self, base_url, token, auth_header="Authorization", auth_prefix="Bearer ", validate_certs=True,
-                 timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep):
+                 timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep, platform=None):
         self.base_url = base_url.rstrip("/")
+        self.platform = platform  # named in the hint a 401 gets
+        self.stopped = _never  # true once the run must send nothing more (RunContext sets it)
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.sleep = sleep
@@ -156,6 +158,9 @@ class Client:
         display_path = urlsplit(url).path
         attempt = 0
         while True:
+            if attempt and self.stopped():  # woke from a wait to find the controller gone
+                raise FlowOpsError("not sent again: the controller is gone (killed or cancelled)", method=method,
+                                   path=display_path)
             self._ceiling.wait()
             self._count()
             try:
@@ -205,6 +210,9 @@ class Client:
             code, message = _error_message(raw, self.scrub(text), self.scrub(raw.reason or ""))
             if attempt and (status == RetryPolicy.RATE_LIMITED or status in RetryPolicy.TRANSIENT):
                 message += " (gave up after %d retries)" % attempt
+            if status == 401 and self.platform:
+                message += (": check api_token (FLOWOPS_API_TOKEN) and that region/api_url point at the account's %s host "
+                            "(now %s)" % (self.platform, self.scrub(self.base_url)))
             raise FlowOpsError(message, status=status, method=method, path=display_path,
                                code=code, may_have_applied=status >= 500)
         if status == 204 or (not text.strip() and allow_empty):
@@ -232,6 +240,10 @@ class Client:
 
     def close(self):
         self.session.close()
+
+
+def _never():
+    return False
 
 
 def _new_session(base_url):

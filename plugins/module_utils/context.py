@@ -35,6 +35,8 @@ class RunContext:
         self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
         self.warnings = []
         self.controller = Controller()
+        if getattr(adapter, "client", None) is not None:
+            adapter.client.stopped = self.controller.gone  # a request waiting out a Retry-After is not re-sent
         adapter.bind(self)
 
     def warn(self, message):

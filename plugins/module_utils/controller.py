@@ -3,12 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Is the ansible-playbook that started this module still there? A module must stop writing once it is not.
 
-Under ansible-playbook the module runs as ``worker (setsid) -> /bin/sh -c '... python AnsiballZ_x.py' -> python``:
-the worker puts itself in a session of its own, so killing or cancelling ansible-playbook's process group leaves
-the worker, the shell and the module running. The worker is then reparented (to init or a subreaper), so the
-module watches the parent of every process of its own session up to the first one outside it (the controller)
-and treats any changed parent (or a process gone) as "controller gone". Where ``/proc`` is missing only the
-module's own parent is watched.
+Under ansible-playbook (local connection, ansible-core 2.19, seen with ps) the module runs as
+``ansible-playbook -> worker (setsid) -> ... -> /bin/sh -c '... python AnsiballZ_x.py' -> python``: the worker
+puts itself in a session of its own, so killing or cancelling ansible-playbook's process group does not reach the
+module, and the module's own parent (the shell) does not change. What changes is the worker's parent (it is
+reparented to init or a subreaper). So the module watches the parent of every process of its own session up to
+the first one whose parent is outside it (that parent is the controller) and treats any changed parent, or a
+process gone, as "controller gone". Where ``/proc`` is missing only the module's own parent is watched.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -7,14 +7,79 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import fcntl
 import json
 import os
 import threading
+import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 # Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
 SUBMITTING = "submitting"
+# Seconds a run waits for another run holding its report_file: long enough for a run whose controller was just
+# killed to notice and exit (it sends nothing after its batch in flight), short enough to refuse a live rival.
+LOCK_WAIT = 30
+
+
+class ReportLock:
+    """An exclusive ``flock`` on ``<report_file>.lock`` held for the whole run, so two runs never act on one
+    report and journal at once; the kernel releases it when the holder exits, even when it is killed."""
+
+    def __init__(self, report_path, run_id, wait=LOCK_WAIT, sleep=time.sleep):
+        report = os.path.abspath(report_path)
+        self.path = report + ".lock"
+        deadline = time.monotonic() + wait
+        while True:
+            self.stream = self._try(self.path)
+            if self.stream is not None:
+                break
+            if time.monotonic() >= deadline:
+                raise FlowOpsError("report_file %s is in use by another run (run_id %s): wait for it to finish or use "
+                                   "another report_file" % (report, self._holder() or "unknown"))
+            sleep(0.2)
+        self.stream.seek(0)
+        self.stream.truncate()
+        self.stream.write(run_id)
+        self.stream.flush()
+
+    @staticmethod
+    def _try(path):
+        """The locked lock file, or None while another run holds it."""
+        try:
+            stream = open(path, "a+")
+        except OSError as exc:
+            raise FlowOpsError("cannot create lock file %s: %s" % (path, exc.strerror or exc))
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            stream.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return None
+            raise FlowOpsError("cannot lock %s: %s" % (path, exc.strerror or exc))
+        try:
+            same = os.path.samestat(os.fstat(stream.fileno()), os.stat(path))
+        except OSError:
+            same = False
+        if not same:  # the previous holder removed the file after this one opened it: lock the new one
+            stream.close()
+            return ReportLock._try(path)
+        return stream
+
+    def _holder(self):
+        try:
+            with open(self.path) as stream:
+                return stream.read().strip()
+        except OSError:
+            return None
+
+    def release(self):
+        try:
+            os.remove(self.path)  # while still locked: a waiter that opened the old file sees it is gone and retries
+        except OSError:
+            pass
+        self.stream.close()
 
 
 class Journal:

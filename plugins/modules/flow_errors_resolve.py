@@ -112,6 +112,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import ReportLock
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -158,6 +159,8 @@ def _resolve_batch(ctx):
 
     def send(batch):
         flow_id, step_id, error_ids = batch
+        if ctx.controller_gone():
+            return None  # nothing more is sent once ansible-playbook is gone
         try:
             if dismissed is not None:
                 dismissed.record([{"errorId": e, "_flowId": flow_id, "_stepId": step_id} for e in error_ids], ctx.run_id)
@@ -190,9 +193,18 @@ def _open_backup(ctx):
 
 
 def run(ctx):
-    params, adapter = ctx.params, ctx.adapter
-    ctx.selection = ErrorSelection(params)
+    ctx.selection = ErrorSelection(ctx.params)
     size = check_bulk_options(ctx)
+    lock = ReportLock(ctx.params["report_file"], ctx.run_id) if ctx.params["report_file"] and not ctx.check_mode else None
+    try:
+        return _run(ctx, size)
+    finally:
+        if lock:
+            lock.release()
+
+
+def _run(ctx, size):
+    params, adapter = ctx.params, ctx.adapter
     if adapter.resolve_mode != "local":
         adapter.require("resolve", "resolving errors")
     _check_resolve_mode(ctx)
@@ -227,7 +239,9 @@ def run(ctx):
     else:
         work = batches(ledger.groups(TO_RESOLVE), size)
         for batch, outcome, _error in ctx.fan_out(_resolve_batch(ctx), work):
-            ledger.set_action(batch[2], outcome[0], reason=outcome[1])
+            if outcome:
+                ledger.set_action(batch[2], outcome[0], reason=outcome[1])
+        ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count("resolved"), ledger.count(TO_RESOLVE)))
     result["changed"] = ledger.count("resolved") > 0
     finish_bulk(ctx, "flow_errors_resolve", result, "errorId", header, "resolved")
 

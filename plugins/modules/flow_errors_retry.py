@@ -133,7 +133,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPE
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal
+from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, ReportLock
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
     ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
@@ -191,6 +192,8 @@ def _wait_and_reconcile(ctx, jobs):
             ctx.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending"
                      % params["wait_timeout"])
         reconcile(ctx, jobs)
+    except ControllerGone:
+        raise
     except FlowOpsError as exc:
         ctx.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
         ctx.ledger.set_outcome(ctx.ledger.keys("retried"), "pending")
@@ -201,6 +204,16 @@ def run(ctx):
     ctx.selection = ErrorSelection(params)
     size = check_bulk_options(ctx)
     options = _retry_options(ctx)
+    lock = ReportLock(params["report_file"], ctx.run_id) if params["report_file"] and not ctx.check_mode else None
+    try:
+        return _run(ctx, size, options)
+    finally:
+        if lock:
+            lock.release()
+
+
+def _run(ctx, size, options):
+    params = ctx.params
     earlier = EarlierRun(params["report_file"], params["run_id"], ("retried",))
     started = utc_now()
     flows = select_flows(ctx)

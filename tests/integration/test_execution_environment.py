@@ -65,8 +65,8 @@ def test_the_definition_follows_galaxy_yml_and_copies_the_tarball_into_the_conte
 
 
 def test_every_file_the_containerfile_copies_is_in_the_build_context(built):
-    _, context = built
-    copies = [args for _, instruction, args in instructions((context / "Containerfile").read_text())
+    context = built[1]
+    copies = [args for stage, instruction, args in instructions((context / "Containerfile").read_text())
               if instruction in ("COPY", "ADD") and not args.startswith("--from=")]
     assert copies, "no COPY from the build context"
     assert 'ANSIBLE_INSTALL_REFS="ansible-core==2.19.14 ansible-runner==2.4.1"' in (context / "Containerfile").read_text()

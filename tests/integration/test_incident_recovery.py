@@ -1,6 +1,7 @@
 """The incident_recovery role through playbooks/incident_recovery.yml against the emulator."""
 
 import json
+import re
 
 import pytest
 
@@ -67,3 +68,28 @@ def test_role_argument_spec_rejects_unknown_classification(emulator, playbook_fo
     assert result.rc != 0
     assert "incident_recovery_retry_classifications" in result.output
     assert emulator.requests == []
+
+
+def test_list_variables_given_as_text_select_the_same_as_yaml_lists(emulator, playbook_for, tmp_path):
+    abstract = scenarios.abstract_flow_ids(emulator.scenario)
+    as_lists = dict(variables(emulator, tmp_path, "lists"), incident_recovery_retry_classifications=["intermittent", "rate_limit"])
+    as_text = dict(as_lists, incident_recovery_abstract_flow_ids=" %s ,%s," % tuple(abstract),
+                   incident_recovery_retry_classifications="intermittent,\n\n rate_limit\n", incident_recovery_resolve_classifications="duplicate")
+    runner = playbook_for(emulator)
+    plans = []
+    for extra_vars in (as_lists, as_text):
+        result = runner.run_playbook("incident_recovery.yml", extra_vars, check=True)
+        assert result.rc == 0, result.output
+        plans.append([line.strip(' ",') for line in result.stdout.splitlines() if re.search(r'"(Flows|Would retry|Would resolve):', line)])
+    assert len(plans[0]) == 3 and plans[0] == plans[1]
+    assert plans[0][0].startswith("Flows: 12 ")
+
+
+def test_a_flow_id_the_platform_does_not_know_fails_in_one_line_naming_the_variable(emulator, playbook_for, tmp_path):
+    bogus = dict(variables(emulator, tmp_path, "bogus"), incident_recovery_abstract_flow_ids=[],
+                 incident_recovery_flow_ids="ffffffffffffffffffffffff", incident_recovery_allow_empty=True)
+    result = playbook_for(emulator).run_playbook("incident_recovery.yml", bogus)
+    assert result.rc != 0
+    failed = [line for line in result.stdout.splitlines() if line.startswith("fatal:")]
+    assert len(failed) == 1 and '"msg": "incident_recovery_flow_ids: ' in failed[0] and "ffffffffffffffffffffffff" in failed[0], failed
+    assert emulator.non_get_requests() == []

@@ -72,7 +72,8 @@ def test_bad_token_fails_with_one_clear_line_and_no_traceback(emulator, run):
     result = run([{"flowops.ipaas.flow_errors_info": {"abstract_flow_id": abstract_id(emulator)}}], token="wrong-token")
     assert result.rc != 0
     message = result["r0"]["msg"]
-    assert message == "GET /v1/flows: HTTP 401 Bearer Authentication Failed"
+    assert message == ("GET /v1/flows: HTTP 401 Bearer Authentication Failed: check api_token (FLOWOPS_API_TOKEN) and that "
+                       "region/api_url point at the account's celigo host (now %s)" % emulator.url)
     assert "Traceback" not in result.output
     assert "wrong-token" not in result.output
 

@@ -268,7 +268,6 @@ class CloudflareHandle(EmulatorHandle):
         return self.app.state.terminate_counts
 
 
-
 def start(scenario=None, host="127.0.0.1", port=0, **switches):
     """Start a Cloudflare emulator in a thread; returns a started ``CloudflareHandle`` (call ``.stop()``)."""
     return start_emulator(CloudflareApp, CloudflareHandle, default_scenario() if scenario is None else scenario, host, port, **switches)

@@ -173,3 +173,32 @@ def test_auth_header_default_is_the_bearer_form(adapters):
     client = adapters().client
     assert client.session.auth.header == "Authorization"
     assert client.session.auth.value == "Bearer " + TOKEN
+
+
+@pytest.mark.parametrize("platform, api_url, message", [
+    ("celigo", "https://api.integrator.io/v1", "ends with /v1, which the module adds itself; use https://api.integrator.io"),
+    ("celigo", "https://api.eu.integrator.io/v1/", "ends with /v1, which the module adds itself; use https://api.eu.integrator.io"),
+    ("activepieces", "https://ap.example.com/api/v1", "ends with /v1, which the module adds itself; use https://ap.example.com/api"),
+    ("activepieces", "https://ap.example.com/api/api", "ends with /api twice; use https://ap.example.com/api"),
+    ("cloudflare", "https://api.cloudflare.com/client/v4/client/v4",
+     "ends with /client/v4 twice; use https://api.cloudflare.com/client/v4"),
+    ("superai", "https://flows.super.ai/api", "ends with /api, which the module adds itself; use https://flows.super.ai"),
+])
+def test_api_url_ending_with_a_prefix_the_module_adds_is_refused_before_any_request(platform, api_url, message):
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(platform=platform, api_url=api_url, project_id="p1", account_id="a1"))
+    assert str(info.value) == "api_url: '%s' %s" % (api_url, message)
+
+
+@pytest.mark.parametrize("platform, api_url", [
+    ("celigo", "https://api.integrator.io"), ("celigo", "http://127.0.0.1:8080/api"),
+    ("activepieces", "https://ap.example.com/api"), ("cloudflare", "https://api.cloudflare.com/client/v4"),
+    ("superai", "https://flows.super.ai"), ("superai", "https://flows.super.ai/"),
+])
+def test_api_urls_without_a_duplicated_prefix_are_taken(adapters, platform, api_url):
+    assert adapters(platform=platform, api_url=api_url, project_id="p1", account_id="a1").client.base_url == api_url.rstrip("/")
+
+
+def test_every_adapter_declares_the_prefix_it_adds():
+    assert {name: adapter.path_prefix for name, adapter in ADAPTERS.items()} == {
+        "celigo": "/v1", "activepieces": "/v1", "cloudflare": "", "superai": "/api"}

@@ -611,3 +611,31 @@ def test_rate_ceiling_holds_across_threads(harness, raw):
     stamps.sort()
     assert stamps[-1] - stamps[0] >= 0.095
     assert client.request_count == 6
+
+
+def test_401_says_to_check_the_token_and_the_host_without_quoting_the_token(harness, raw, token):
+    client = harness.client([raw(401, {"message": "Bearer Authentication Failed " + token})],
+                            base_url="https://api.eu.integrator.io", platform="celigo")[0]
+    with pytest.raises(FlowOpsError) as info:
+        client.request("GET", "/v1/flows/f1")
+    assert str(info.value) == (
+        "GET /v1/flows/f1: HTTP 401 Bearer Authentication Failed %s: check api_token (FLOWOPS_API_TOKEN) and that "
+        "region/api_url point at the account's celigo host (now https://api.eu.integrator.io)" % MASK)
+    assert token not in str(info.value)
+
+
+def test_403_gets_no_token_hint(harness, raw):
+    client = harness.client([raw(403, {"message": "Forbidden"})], platform="celigo")[0]
+    with pytest.raises(FlowOpsError) as info:
+        client.request("GET", "/v1/flows/f1")
+    assert "api_token" not in str(info.value)
+
+
+def test_a_request_waiting_out_a_retry_after_is_not_sent_again_once_the_run_must_stop(harness, raw):
+    client, script, sleeps = harness.client([raw(429, {}, headers={"Retry-After": "3"}), raw(200, {})])
+    client.stopped = lambda: bool(sleeps)  # the controller went away while the client slept
+    with pytest.raises(FlowOpsError) as info:
+        client.request("POST", "/v1/flows/f1/s1/retry", body={"retryDataKeys": ["k1"]})
+    assert len(script.calls) == 1 and sleeps == [3]
+    assert str(info.value) == "POST /v1/flows/f1/s1/retry: not sent again: the controller is gone (killed or cancelled)"
+    assert info.value.may_have_applied is False

@@ -9,10 +9,14 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils import reports, resume
+from ansible_collections.flowops.ipaas.plugins.module_utils import controller, reports, resume
+from ansible_collections.flowops.ipaas.plugins.module_utils.context import RunContext
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 
@@ -76,3 +80,93 @@ def test_journal_unwritable_directory(tmp_path):
     with pytest.raises(FlowOpsError) as info:
         resume.Journal(str(tmp_path / "missing" / "report.json"), "r")
     assert "cannot write journal" in str(info.value)
+
+
+# -- one run at a time per report_file ------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_report_file_is_refused_with_one_line(tmp_path):
+    report = tmp_path / "report.json"
+    first = resume.ReportLock(str(report), "run-1")
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            resume.ReportLock(str(report), "run-2", wait=0)
+        assert str(info.value) == ("report_file %s is in use by another run (run_id run-1): wait for it to finish or "
+                                   "use another report_file" % report)
+    finally:
+        first.release()
+    second = resume.ReportLock(str(report), "run-2", wait=0)  # free again once the first run is done
+    second.release()
+    assert not os.path.exists(str(report) + ".lock")
+
+
+def test_the_lock_waits_a_bounded_time_for_the_holder(tmp_path):
+    report = tmp_path / "report.json"
+    first = resume.ReportLock(str(report), "run-1")
+    sleeps = []
+
+    def sleep(seconds):  # the holder finishes while the second run waits
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            first.release()
+    second = resume.ReportLock(str(report), "run-2", wait=5, sleep=sleep)
+    assert len(sleeps) == 3
+    with open(second.path) as stream:
+        assert stream.read() == "run-2"
+    second.release()
+
+
+def test_a_killed_holder_releases_the_lock_at_once(tmp_path):
+    report = tmp_path / "report.json"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        "stream = open(sys.argv[1], 'a+'); fcntl.flock(stream, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"),
+        str(report) + ".lock"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(FlowOpsError):
+            resume.ReportLock(str(report), "run-2", wait=0)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    resume.ReportLock(str(report), "run-2", wait=0).release()
+
+
+# -- the controller -----------------------------------------------------------------------------
+
+
+def tree(parents, sessions):
+    """A ``parent_of`` over a fake process table: ``{pid: ppid}`` and ``{pid: session}``."""
+    return lambda pid: (parents[pid], sessions[pid]) if pid in parents else None
+
+
+def test_watched_parents_go_up_to_the_first_process_outside_the_session():
+    # module 40 <- sh 30 <- worker 20 (session leader) <- ansible-playbook 10 (its own session) <- shell 5
+    parents, sessions = {40: 30, 30: 25, 25: 20, 20: 10, 10: 5, 5: 1}, {40: 20, 30: 20, 25: 20, 20: 20, 10: 10, 5: 5}
+    assert controller.watched_parents(40, tree(parents, sessions), 20) == {40: 30, 30: 25, 25: 20, 20: 10}
+    assert controller.watched_parents(40, tree({40: 30, 30: 1}, {40: 30, 30: 30}), 40) == {40: 30}
+    assert controller.watched_parents(40, lambda pid: None, 40) == {}
+
+
+def test_controller_is_gone_once_a_watched_parent_changes():
+    me, session = os.getpid(), os.getsid(0)
+    parents = {me: os.getppid(), os.getppid(): 12345, 12345: 999, 999: 1}
+    watched = controller.Controller(tree(parents, {me: session, os.getppid(): session, 12345: session, 999: 999}))
+    assert watched.watched == {me: os.getppid(), os.getppid(): 12345, 12345: 999}
+    assert watched.controller_pid == 999
+    assert not watched.gone()
+    parents[12345] = 1  # the worker was reparented: ansible-playbook is gone
+    assert watched.gone()
+    parents[12345] = 999
+    assert watched.gone()  # once gone, always gone
+
+
+def test_stop_if_controller_gone_says_what_was_done():
+    ctx = RunContext(SimpleNamespace(params={}, check_mode=False, warn=None), SimpleNamespace(bind=lambda ctx: None))
+    ctx.stop_if_controller_gone("nothing")
+    ctx.controller.watched[os.getpid()] = -1
+    with pytest.raises(controller.ControllerGone) as info:
+        ctx.stop_if_controller_gone("4 keys were retried")
+    message = str(info.value)
+    assert message.startswith("the controller (pid ") and message.endswith("stopped before sending more; 4 keys were retried")
