@@ -30,6 +30,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 
 USER_AGENT = "flowops.ipaas/0.1.0"
 MASK = "********"
+WAIT_SLICE = 0.5  # seconds between two looks at the controller while waiting to re-send
 
 
 class RetryPolicy:
@@ -172,7 +173,7 @@ class Client:
                 never_sent = _never_reached_server(exc)
                 retryable = not isinstance(exc, requests.exceptions.SSLError)
                 if retryable and attempt < self.policy.max_retries and (never_sent or self.policy.is_idempotent(method)):
-                    self.sleep(self.policy.backoff_delay(attempt))
+                    self._wait(self.policy.backoff_delay(attempt))
                     attempt += 1
                     continue
                 raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub), method=method,
@@ -181,10 +182,23 @@ class Client:
             delay = self._retry_delay(raw, method, attempt, display_path)
             if delay is not None:
                 raw.close()
-                self.sleep(delay)
+                self._wait(delay)
                 attempt += 1
                 continue
             return self._to_response(raw, method, display_path, allow_empty, attempt)
+
+    def _wait(self, seconds):
+        """Sleep before a re-send; with a controller to watch, in short slices, so a run whose controller is gone
+        stops within a moment instead of after a long Retry-After."""
+        if self.stopped is _never:
+            self.sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stopped():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.sleep(min(left, WAIT_SLICE))
 
     def _retry_delay(self, raw, method, attempt, display_path):
         status = raw.status_code

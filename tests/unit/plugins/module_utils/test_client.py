@@ -21,7 +21,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from ansible_collections.flowops.ipaas.plugins.module_utils import client as client_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import MASK, RetryPolicy, parse_retry_after
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import MASK, WAIT_SLICE, Client, RetryPolicy, parse_retry_after
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 OK = {"ok": True}
@@ -636,6 +636,16 @@ def test_a_request_waiting_out_a_retry_after_is_not_sent_again_once_the_run_must
     client.stopped = lambda: bool(sleeps)  # the controller went away while the client slept
     with pytest.raises(FlowOpsError) as info:
         client.request("POST", "/v1/flows/f1/s1/retry", body={"retryDataKeys": ["k1"]})
-    assert len(script.calls) == 1 and sleeps == [3]
+    assert len(script.calls) == 1 and sleeps == [0.5]  # woke within one slice of the 3 s wait
     assert str(info.value) == "POST /v1/flows/f1/s1/retry: not sent again: the controller is gone (killed or cancelled)"
     assert info.value.may_have_applied is False
+
+
+def test_a_wait_before_a_resend_ends_early_once_the_controller_is_gone():
+    """A run whose controller is gone stops within a slice of a long Retry-After, not after it."""
+    slept, looks = [], []
+    client = Client("https://api.integrator.io", "token-123456", sleep=slept.append)
+    client.stopped = lambda: looks.append(1) or len(looks) > 3
+    client._wait(20)  # pylint: disable=protected-access
+    assert len(slept) == 3 and all(0 < seconds <= WAIT_SLICE for seconds in slept)
+    client.close()
