@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import base64
 import json
+from collections import namedtuple
 import threading
 import time
 import traceback
@@ -67,14 +68,10 @@ class _HeaderAuth(AuthBase):
         return request
 
 
-class Response:
-    def __init__(self, status, headers, body, url, method=None, path=None):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.url = url
-        self.method = method
-        self.path = path
+class Response(namedtuple("Response", "status headers body url method path", defaults=(None, None))):
+    """One API answer: ``body`` is the parsed JSON (None for an empty body); ``method`` and ``path`` name the call."""
+
+    __slots__ = ()
 
     def object(self):
         """The body as a JSON object (``{}`` for an empty body); any other JSON shape is a clean error."""
