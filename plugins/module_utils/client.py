@@ -190,12 +190,11 @@ class Client:
         if self.stopped is _never:
             self.sleep(seconds)
             return
-        deadline = time.monotonic() + seconds
-        while not self.stopped():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self.sleep(min(left, WAIT_SLICE))
+        remaining = seconds
+        while remaining > 0 and not self.stopped():
+            step = min(remaining, WAIT_SLICE)
+            self.sleep(step)
+            remaining -= step
 
     def _retry_delay(self, raw, method, attempt, display_path):
         status = raw.status_code
