@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
@@ -80,6 +81,18 @@ class ReportLock:
         except OSError:
             pass
         self.stream.close()
+
+
+@contextmanager
+def report_lock(ctx):
+    """Hold the run's ``ReportLock`` for the ``with`` block when the run writes a report (never in check mode)."""
+    path = ctx.params.get("report_file")
+    lock = ReportLock(path, ctx.run_id) if path and not ctx.check_mode else None
+    try:
+        yield lock
+    finally:
+        if lock:
+            lock.release()
 
 
 class Journal:

@@ -112,7 +112,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.resume import ReportLock
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -195,12 +195,8 @@ def _open_backup(ctx):
 def run(ctx):
     ctx.selection = ErrorSelection(ctx.params)
     size = check_bulk_options(ctx)
-    lock = ReportLock(ctx.params["report_file"], ctx.run_id) if ctx.params["report_file"] and not ctx.check_mode else None
-    try:
+    with report_lock(ctx):
         return _run(ctx, size)
-    finally:
-        if lock:
-            lock.release()
 
 
 def _run(ctx, size):

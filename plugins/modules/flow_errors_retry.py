@@ -134,7 +134,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
-from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, ReportLock
+from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
     ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
@@ -204,12 +204,8 @@ def run(ctx):
     ctx.selection = ErrorSelection(params)
     size = check_bulk_options(ctx)
     options = _retry_options(ctx)
-    lock = ReportLock(params["report_file"], ctx.run_id) if params["report_file"] and not ctx.check_mode else None
-    try:
+    with report_lock(ctx):
         return _run(ctx, size, options)
-    finally:
-        if lock:
-            lock.release()
 
 
 def _run(ctx, size, options):
