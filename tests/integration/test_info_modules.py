@@ -110,3 +110,24 @@ def test_time_window_and_sources_are_filtered_by_the_server(emulator, run):
         assert entry["query"].get("source") == "connection"
     want = sorted(e["errorId"] for e in expected if after <= e["occurredAt"] < before and e["source"] == "connection")
     assert sorted(e["errorId"] for e in result["r0"]["errors"]) == want
+
+
+def test_error_report_takes_ids_as_text_and_fails_naming_the_variable_on_an_unknown_one(emulator, playbook_for):
+    """The error_report playbook as an AWX survey fills it: ids as a textarea or comma text; an id that finds no
+    flow fails in one line naming the variable unless error_report_allow_empty is true."""
+    runner = playbook_for(emulator)
+    plain = scenarios.plain_flow_ids(emulator.scenario)
+    abstract = abstract_id(emulator)
+    expected = len(emulator.scenario["errors"])
+    text = runner.run_playbook("error_report.yml", {"error_report_abstract_flow_ids": " %s\n\n" % abstract,
+                                                    "error_report_flow_ids": ",".join(plain)})
+    assert text.rc == 0, text.output
+    assert "Open errors: %d in %d flows" % (expected, len(scenarios.instance_ids(emulator.scenario)) + len(plain)) in text.stdout
+    bogus = "6a0fc7eb7202049b32ea45ff"
+    unknown = runner.run_playbook("error_report.yml", {"error_report_abstract_flow_ids": bogus})
+    assert unknown.rc != 0
+    assert "error_report_abstract_flow_ids: abstract flow %s has no flows (set error_report_allow_empty: true" % bogus in unknown.stdout
+    allowed = runner.run_playbook("error_report.yml", {"error_report_abstract_flow_ids": bogus, "error_report_allow_empty": True})
+    assert allowed.rc == 0, allowed.output
+    assert "Open errors: 0 in 0 flows" in allowed.stdout
+    assert emulator.non_get_requests() == []

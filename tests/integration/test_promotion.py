@@ -99,3 +99,23 @@ def test_failing_instance_is_reported_while_the_others_complete_and_rerun_finish
     second = runner.run([task])
     assert second.rc == 0, second.output
     assert second["r0"]["counts"] == {"selected": 40, "changed": 1, "unchanged": 39, "failed": 0}
+
+
+def test_promotion_takes_ids_as_text_and_fails_naming_the_variable_on_an_unknown_one(emulator, playbook_for, tmp_path):
+    """environment_promotion as an AWX survey fills it: a textarea of abstract flow ids (dry run), and an id that
+    finds no flow stops the play in one line naming the variable before any write, unless allowed."""
+    sandbox, production = connections(emulator)[:2]
+    runner = playbook_for(emulator)
+    common = {"environment_promotion_connection_map": {sandbox: production},
+              "environment_promotion_report_dir": str(tmp_path / "reports")}
+    text = runner.run_playbook("environment_promotion.yml", dict(common, environment_promotion_abstract_flow_ids="\n%s\n"
+                                                                 % scenarios.abstract_flow_ids(emulator.scenario)[0]), check=True)
+    assert text.rc == 0, text.output
+    bogus = "6a0fc7eb7202049b32ea45ff"
+    unknown = runner.run_playbook("environment_promotion.yml", dict(common, environment_promotion_abstract_flow_ids=bogus))
+    assert unknown.rc != 0
+    assert "environment_promotion_abstract_flow_ids: abstract flow %s has no flows" % bogus in unknown.stdout
+    allowed = runner.run_playbook("environment_promotion.yml", dict(common, environment_promotion_abstract_flow_ids=bogus,
+                                                                    environment_promotion_allow_empty=True), check=True)
+    assert allowed.rc == 0, allowed.output
+    assert emulator.non_get_requests() == []
