@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import base64
 import json
-from collections import namedtuple
 import threading
 import time
 import traceback
+from collections import namedtuple
 
 from urllib.parse import quote, urljoin, urlsplit
 

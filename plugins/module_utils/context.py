@@ -21,11 +21,11 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.controller import Co
 class RunContext:
     """Shared settings and sinks of one module run. ``module`` is an AnsibleModule (or a test stand-in)."""
 
-    def __init__(self, module, adapter, selection=None):
+    def __init__(self, module, adapter):
         self.module = module
         self.params = module.params
         self.adapter = adapter
-        self.selection = selection
+        self.selection = None  # the module sets its ErrorSelection
         self.concurrency = max(1, int(module.params.get("max_concurrency") or 1))
         self.check_mode = bool(module.check_mode)
         self.diff = bool(getattr(module, "_diff", False))
@@ -40,7 +40,7 @@ class RunContext:
         adapter.bind(self)
 
     def warn(self, message):
-        """A warning that reaches the task's output and the result's ``warnings_list``; each said once."""
+        """A warning that reaches the task's ``warnings`` (and ``ctx.warnings`` for results that list them); each said once."""
         if message not in self.warnings:
             self.warnings.append(message)
             self.module.warn(message)

@@ -174,13 +174,14 @@ def _retry_options(ctx):
 
 def _account(ctx, error, disabled, earlier):
     ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
+    earlier_job = earlier.took(key, error["errorId"]) if key else None
     if not key:
         ledger.add(flow_id, step_id, error["errorId"], error["errorId"], "not_retryable", NO_KEY)
     elif ctx.params["skip_disabled"] and flow_id in disabled:
         ledger.add(flow_id, step_id, key, error["errorId"], "skipped_disabled", "flow is disabled (skip_disabled: true)")
-    elif earlier.took(key, error["errorId"]):
+    elif earlier_job:
         ledger.add(flow_id, step_id, key, error["errorId"], "already_done",
-                   "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier.took(key, error["errorId"])))
+                   "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier_job))
     else:
         ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
 

@@ -148,9 +148,6 @@ class PlatformAdapter:
         """What names this account in the default dismissed file (``resolve_mode = "local"``)."""
         return self.connection.get("account_id") or self.connection.get("project_id") or self.client.base_url
 
-    def supports(self, capability):
-        return capability in self.capabilities
-
     def unsupported(self, operation, hint=None):
         return UnsupportedOperation(self.name, operation, hint or self.unsupported_hints.get(operation))
 
