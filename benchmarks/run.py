@@ -30,6 +30,9 @@ SIZE_A = dict(instances=40, steps=2, errors=30)
 SIZE_C = dict(instances=500, steps=2, errors=100)
 # Small pages (7 errors, 3 flows) and one disabled instance: both playbooks must follow every page and cope with 422.
 SIZE_PAGING = dict(instances=5, steps=2, errors=15, disabled=1)
+# Cloudflare's API limit (1,200 requests per 5 minutes) scaled down 60x in time: the same 4 requests a second
+# would make a run last minutes, so 60 requests per 5 s (12 a second), and a job of about 17 s at that rate.
+RATE_WINDOW = (60, 5)
 # Each run: one playbook against a fresh emulator. "group" is the case name a command line can pick.
 RUNS = [
     {"id": "floor", "group": "floor", "tool": "floor", "title": "ansible-playbook floor: one ansible.builtin.ping task"},
@@ -45,6 +48,11 @@ RUNS = [
      "title": "(c) same flows, 10 errors a step"},
     {"id": "d", "group": "d", "tool": "module", "size": SIZE_A, "throttle": (5, 1),
      "title": "(d) (a) + 429 Retry-After 1 s on every 5th request"},
+    {"id": "pacing", "group": "pacing", "tool": "module", "size": SIZE_A, "rate_window": RATE_WINDOW,
+     "max_requests_per_second": RATE_WINDOW[0] / float(RATE_WINDOW[1]),
+     "title": "pacing: (a) against a 60 requests / 5 s window, max_requests_per_second 12"},
+    {"id": "pacing-off", "group": "pacing", "tool": "module", "size": SIZE_A, "rate_window": RATE_WINDOW,
+     "title": "pacing: the same without max_requests_per_second"},
     {"id": "paging-uri", "group": "paging", "tool": "uri", "size": SIZE_PAGING, "pages": (7, 3), "latency_ms": 0,
      "title": "paging check: uri playbook, 7-error pages, 3-flow pages", "baseline_for": "paging"},
     {"id": "paging", "group": "paging", "tool": "module", "size": SIZE_PAGING, "pages": (7, 3), "latency_ms": 0,
@@ -95,6 +103,8 @@ class Emulator:
                     "--flow-page-size", str(settings["flow_page_size"]), "--port-file", str(self.port_file)]
         if settings.get("throttle"):
             self.cmd += ["--rate-limit-every", str(settings["throttle"][0]), "--retry-after", str(settings["throttle"][1])]
+        if settings.get("rate_window"):
+            self.cmd += ["--rate-window", "%d/%g" % tuple(settings["rate_window"])]
         self.proc = None
         self.url = None
 
@@ -156,7 +166,7 @@ def playbook_command(run, info, concurrency, workdir):
     else:
         playbook, wrapped = PLAYBOOKS / "module_retry.yml", True
         extra = {"module_abstract_flow_id": info["abstract_flow_id"], "module_wait": bool(run.get("wait")),
-                 "module_max_concurrency": concurrency}
+                 "module_max_concurrency": concurrency, "module_max_requests_per_second": run.get("max_requests_per_second", 0)}
     extra["ansible_python_interpreter"] = str(HERE / "peak_rss.py") if wrapped else sys.executable
     vars_file = workdir / "vars.json"
     vars_file.write_text(json.dumps(extra), encoding="utf-8")
@@ -202,6 +212,15 @@ def request_stats(log, retry_after=None):
     return stats
 
 
+def pacing_stats(requests, window):
+    """429s and the rate achieved (requests let through, first to last) as a share of the window's rate."""
+    allowed = window[0] / float(window[1])
+    span = requests["first_to_last_s"] or 0
+    achieved = requests["excluding_429"] / span if span else None
+    return {"rate_limited": requests["by_status"].get("429", 0), "allowed_per_s": round(allowed, 3),
+            "achieved_per_s": _fmt(achieved, "%.3f"), "achieved_pct": round(100.0 * achieved / allowed, 1) if achieved else None}
+
+
 def key_check(info, retry_counts):
     """Every key that should be retried was retried exactly once, and no other key was."""
     expected = info["keys_to_retry"]
@@ -221,6 +240,7 @@ def settings_for(run, args):
         "page_size": pages[0],
         "flow_page_size": pages[1],
         "throttle": run.get("throttle"),
+        "rate_window": run.get("rate_window"),
         "wait": bool(run.get("wait")),
     }
 
@@ -236,6 +256,8 @@ def new_record(run, settings, info):
         "flow_page_size": settings["flow_page_size"], "wait": settings["wait"],
         "rate_limit_every": settings["throttle"][0] if settings["throttle"] else 0,
         "retry_after": settings["throttle"][1] if settings["throttle"] else None,
+        "rate_window": list(settings["rate_window"]) if settings["rate_window"] else None,
+        "max_requests_per_second": run.get("max_requests_per_second", 0),
     }
     if size:
         bound = scenario.lower_bound(info, wait=settings["wait"])
@@ -266,6 +288,8 @@ def execute(run, args, out):
             record["requests"] = request_stats(log, record["retry_after"])
             record["requests_vs_lower_bound"] = round(record["requests"]["excluding_429"] / float(record["lower_bound"]["requests"]), 3)
             record["keys"] = key_check(info, emulator.admin("GET", "/state")["retry_counts"])
+            if record["rate_window"]:
+                record["pacing"] = pacing_stats(record["requests"], record["rate_window"])
         record["emulator_cpu_s"] = emulator.cpu_seconds()
     finally:
         emulator.stop()
@@ -345,6 +369,10 @@ def _check(record):
     limited = record["requests"].get("rate_limited")
     if limited:
         text += "; %d x 429, min wait %s s" % (limited["count"], _fmt(limited["min_wait_s"]))
+    pacing = record.get("pacing")
+    if pacing:
+        text += "; %s req/s = %s %% of the window's %s req/s" % (
+            pacing["achieved_per_s"], _fmt(pacing["achieved_pct"]), _fmt(pacing["allowed_per_s"], "%g"))
     return text
 
 
@@ -424,6 +452,18 @@ def verdicts(records):
                 limited.get("resent"), limited.get("count"), _fmt(limited.get("min_wait_s")), d["retry_after"]))
     else:
         say("(d) every key retried exactly once, Retry-After honoured", None, "needs run d")
+    paced, unpaced = by_id.get("pacing"), by_id.get("pacing-off")
+    if paced and paced.get("pacing"):
+        stats = paced["pacing"]
+        text = "%d x 429 at %s %% of the window's rate (%s of %s requests a second)" % (
+            stats["rate_limited"], _fmt(stats["achieved_pct"]), stats["achieved_per_s"], _fmt(stats["allowed_per_s"], "%g"))
+        if unpaced and unpaced.get("pacing"):
+            text += "; without max_requests_per_second: %d x 429 at %s %%" % (
+                unpaced["pacing"]["rate_limited"], _fmt(unpaced["pacing"]["achieved_pct"]))
+        say("(pacing) zero or near-zero 429s (at most 2) at ≥ 90 % of the window's rate",
+            stats["rate_limited"] <= 2 and (stats["achieved_pct"] or 0) >= 90 and paced["keys"]["ok"], text)
+    else:
+        say("(pacing) near-zero 429s at ≥ 90 % of the window's rate", None, "needs run pacing")
     return lines
 
 
@@ -475,6 +515,8 @@ METHOD = """
 - **check**: the emulator's `retry_counts` against the generator's keys: every retryable key of every enabled
   instance retried exactly once and no other key. For 429 runs: every rate-limited request was sent again, and the
   soonest resend came that many seconds after its 429 (both request-log timestamps).
+- **pacing**: the emulator enforces a sliding window (`--rate-window 60/5`); the check column gives the 429s and the
+  requests let through per second from the first to the last request, as a share of the window's 12 a second.
 """
 
 

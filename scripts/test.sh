@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The test command. Runs every stage, or the ones named, and ends with "N passed, N failed".
-#   scripts/test.sh                 stages pytest (tests/unit + tests/integration + tests/faults), sanity, lint, changelog
-#   scripts/test.sh STAGE ...       only those: unit, integration, pytest, sanity, lint, changelog
+#   scripts/test.sh                 stages pytest (tests/e2e + tests/faults), unit (ansible-test units), sanity, lint, changelog
+#   scripts/test.sh STAGE ...       only those: pytest, unit, e2e (alias: integration), faults, sanity, lint, changelog
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 usage() {
-    echo "usage: $0 [unit|integration|faults|pytest|sanity|lint|changelog ...]" >&2
+    echo "usage: $0 [pytest|unit|e2e|integration|faults|sanity|lint|changelog ...]" >&2
     exit 2
 }
 
@@ -31,10 +31,10 @@ run_pytest() {
     return "$rc"
 }
 
-stage_pytest() { run_pytest tests/unit tests/integration tests/faults; }
+# tests/unit is not here: the unit stage runs it, through ansible-test units.
+stage_pytest() { run_pytest tests/e2e tests/faults; }
 stage_faults() { run_pytest tests/faults; }
-stage_unit() { run_pytest tests/unit; }
-stage_integration() { run_pytest tests/integration; }
+stage_e2e() { run_pytest tests/e2e; }
 
 # ansible-test needs the collection under .../ansible_collections/NAMESPACE/NAME, so it runs on a copy
 # of the files git would commit (tracked, plus untracked that are not ignored). The copy gets its own
@@ -95,11 +95,17 @@ ansible_test_sanity() {
         ansible-test sanity --python "$pyver" --requirements --color no "$@")
 }
 
-stage_sanity() {
-    local namespace name dest home pyver log rc=0
+# Prints where a stage's copy of the collection goes: .build/STAGE/ansible_collections/NAMESPACE/NAME.
+collection_copy_path() {
+    local namespace name
     read -r namespace name < <(python -c 'import sys, yaml; g = yaml.safe_load(open(sys.argv[1])); print(g["namespace"], g["name"])' \
-        "$ROOT/galaxy.yml") || { echo "cannot read namespace and name from galaxy.yml"; return 1; }
-    dest="$BUILD/sanity/ansible_collections/$namespace/$name"
+        "$ROOT/galaxy.yml") || { echo "cannot read namespace and name from galaxy.yml" >&2; return 1; }
+    echo "$BUILD/$1/ansible_collections/$namespace/$name"
+}
+
+stage_sanity() {
+    local dest home pyver log rc=0
+    dest="$(collection_copy_path sanity)" || return 1
     home="$(ansible_test_home)" || { echo "cannot name the ansible-test cache folder"; return 1; }
     pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     log="$BUILD/sanity/ansible-test.log"
@@ -124,13 +130,49 @@ stage_sanity() {
     return "$rc"
 }
 
+# ansible-test units on a copy of the collection (its own, so it can run next to sanity): tests/unit as ansible-test
+# imports it, every module under ansible_collections.flowops.ipaas. It runs on the project venv's Python, which has
+# tests/unit/requirements.txt (requirements/test.txt pins them), so nothing is installed; --requirements would install
+# into that venv.
+stage_unit() {
+    local dest pyver rc=0
+    dest="$(collection_copy_path units)" || return 1
+    pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    copy_collection "$dest" || return 1
+    echo "collection copy: $dest (Python $pyver, the project venv)"
+    # HOME stays the user's: ansible-test passes only HOME and PATH to the tests, and the awx.awx check finds the
+    # cached collection under ~/.cache.
+    (cd "$dest" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_PATH ansible-test units --python "$pyver" --color no) || rc=$?
+    python "$HERE/units_report.py" "$dest/tests/output/junit" || rc=1
+    return "$rc"
+}
+
+# awx.awx for ansible-lint (playbooks/awx_configure.yml: module options are validated only when the collection is
+# there). The `ansible` package ships it: its wheel is downloaded once and only ansible_collections/awx/awx is kept,
+# in the user's cache (FLOWOPS_TEST_CACHE moves it). Prints the collections dir to put on ANSIBLE_COLLECTIONS_PATH.
+ensure_awx_collection() {
+    local version="${FLOWOPS_AWX_ANSIBLE_VERSION:-12.3.0}" cache dir
+    cache="${FLOWOPS_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flowops-ipaas}"
+    dir="$cache/awx-collection/ansible-$version"
+    if [[ ! -f "$dir/ansible_collections/awx/awx/MANIFEST.json" ]]; then
+        mkdir -p "$cache/wheels" "$dir"
+        python -m pip download --quiet --no-deps --only-binary=:all: -d "$cache/wheels" "ansible==$version" >&2 || return 1
+        python -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    wheel.extractall(sys.argv[2], [n for n in wheel.namelist() if n.startswith("ansible_collections/awx/awx/")])' \
+            "$cache/wheels/ansible-$version-py3-none-any.whl" "$dir" || return 1
+    fi
+    echo "$dir"
+}
+
 stage_lint() {
-    local args=(--profile production)
+    local args=(--profile production) awx
     [[ -t 1 ]] || args+=(--nocolor)
+    awx="$(ensure_awx_collection)" || { echo "could not get awx.awx from the ansible wheel (needed to lint awx_configure.yml)"; return 1; }
     # ansible-lint maps the collection itself and warns when it may not scan sys.path;
     # XDG_CACHE_HOME keeps its cache in .build/.
     (cd "$ROOT" && env -u PYTHONPATH -u ANSIBLE_COLLECTIONS_SCAN_SYS_PATH XDG_CACHE_HOME="$BUILD/cache" \
-        ansible-lint "${args[@]}")
+        ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_DIR:$awx" ansible-lint "${args[@]}")
 }
 
 stage_changelog() {
@@ -140,9 +182,9 @@ stage_changelog() {
 # ---- driver ------------------------------------------------------------------------------------
 
 declare -A TITLES=(
-    [pytest]="pytest tests/unit tests/integration tests/faults"
-    [unit]="pytest tests/unit"
-    [integration]="pytest tests/integration"
+    [pytest]="pytest tests/e2e tests/faults"
+    [unit]="ansible-test units (tests/unit)"
+    [e2e]="pytest tests/e2e"
     [faults]="pytest tests/faults"
     [sanity]="ansible-test sanity"
     [lint]="ansible-lint --profile production"
@@ -176,11 +218,14 @@ record() {
 }
 
 main() {
-    local stages=("$@") stage side=() pids=()
-    ((${#stages[@]})) || stages=(pytest sanity lint changelog)
-    for stage in "${stages[@]}"; do
-        [[ "$stage" =~ ^(pytest|unit|integration|faults|sanity|lint|changelog)$ ]] || usage
+    local stages=() stage side=() pids=()
+    for stage in "$@"; do
+        [[ "$stage" =~ ^(pytest|unit|e2e|integration|faults|sanity|lint|changelog)$ ]] || usage
+        # integration: the stage's name before the suites moved to tests/e2e
+        [[ "$stage" == integration ]] && stage=e2e
+        stages+=("$stage")
     done
+    ((${#stages[@]})) || stages=(pytest unit sanity lint changelog)
 
     if ! bash "$HERE/bootstrap.sh"; then
         echo "bootstrap failed: no stage could run"
@@ -193,12 +238,12 @@ main() {
     rm -rf "$RESULTS"
     mkdir -p "$RESULTS"
 
-    # Next to a pytest stage, the static stages run at the same time (their output is shown when they end): the
-    # playbook runs leave CPU idle while they wait on each other and on the emulators. FLOWOPS_TEST_SERIAL=1 runs
-    # every stage one after the other.
-    if [[ -z "${FLOWOPS_TEST_SERIAL:-}" && " ${stages[*]} " =~ \ (pytest|unit|integration|faults)\  ]]; then
+    # Next to a playbook stage, the unit and static stages run at the same time (their output is shown when they
+    # end): the playbook runs leave CPU idle while they wait on each other and on the emulators.
+    # FLOWOPS_TEST_SERIAL=1 runs every stage one after the other.
+    if [[ -z "${FLOWOPS_TEST_SERIAL:-}" && " ${stages[*]} " =~ \ (pytest|e2e|faults)\  ]]; then
         for stage in "${stages[@]}"; do
-            if [[ "$stage" =~ ^(sanity|lint|changelog)$ ]]; then
+            if [[ "$stage" =~ ^(unit|sanity|lint|changelog)$ ]]; then
                 side+=("$stage")
                 run_stage "$stage" >"$RESULTS/$stage.log" 2>&1 &
                 pids+=($!)

@@ -38,4 +38,16 @@ options:
       - Id of this run. When O(report_file) (or its journal) holds a run with the same id, keys that run
         already acted on are skipped and counted as C(already_done). Default is a new random id.
     type: str
+  progress_file:
+    description:
+      - While the task runs, keep how far it is in this small JSON file, rewritten atomically at most once a second,
+        with the keys C(phase), C(done), C(total), C(jobs_running) and C(updated).
+      - For a task run with C(async) and C(poll=0) whose progress a play prints while it waits (the
+        incident_recovery role does with C(incident_recovery_progress_interval)). Phases are C(retrying) (keys sent
+        of keys to send), C(waiting) (keys whose retry jobs are done) and C(resolving) (errors resolved).
+      - Run with C(async), the module is out of ansible-playbook's process tree, so killing or cancelling the play does
+        not reach it. The polling play touches C(<progress_file>.poll) at every poll; once it has, the module stops
+        sending (as when its controller is gone) when the touches stop for 15 seconds or four times the longest gap
+        between two polls, whichever is longer.
+    type: path
 """

@@ -8,7 +8,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
+    # Every module of the collection extends this fragment, so the author is named once, here.
     DOCUMENTATION = r"""
+author:
+  - flowops.ipaas contributors (@flowops)
 options:
   platform:
     description:
@@ -86,8 +89,12 @@ options:
     default: 8
   max_requests_per_second:
     description:
-      - Client-side ceiling on requests per second for the whole task, to stay under the account's API
-        limit. V(0) means no ceiling.
+      - Client-side cap on requests per second for the whole task (every worker thread), to stay under the
+        account's API limit. Requests go 1 % under it.
+      - Adaptive. An HTTP 429 halves the rate and holds every thread back for its C(Retry-After); the rate then
+        climbs back by 5 % of the cap a second, never above it.
+      - V(0) means no cap. Nothing is paced until the first 429; from then on the rate measured when it came is
+        halved and serves as the cap for the rest of the task.
     type: float
     default: 0
 requirements:

@@ -16,6 +16,7 @@ BULK_SPEC = dict(
     skip_disabled=dict(type="bool", default=False),
     report_file=dict(type="path"),
     run_id=dict(type="str"),
+    progress_file=dict(type="path"),
 )
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flowops.ipaas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one HTTP client every module uses: auth, retries, Retry-After, rate ceiling, error mapping."""
+"""The one HTTP client every module uses: auth, retries, Retry-After, adaptive pacing, error mapping."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -28,6 +28,7 @@ except ImportError:
     AuthBase = object
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.pacing import AdaptivePacer
 
 USER_AGENT = "flowops.ipaas/0.1.0"
 MASK = "********"
@@ -93,26 +94,6 @@ def parse_retry_after(value):
     return None
 
 
-class _RateCeiling:
-    """Spaces requests so the whole module stays under ``per_second`` across threads."""
-
-    def __init__(self, per_second, sleep):
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.sleep = sleep
-        self.lock = threading.Lock()
-        self.next_at = 0.0
-
-    def wait(self):
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            self.sleep(start - now)
-
-
 class Client:
     """HTTP access to one platform account. Safe to share between threads."""
 
@@ -126,7 +107,8 @@ class Client:
         self.sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()
-        self._ceiling = _RateCeiling(max_requests_per_second, sleep)
+        self._ceiling = AdaptivePacer(max_requests_per_second, self._wait, _monotonic)
+        self.rate_limited_count = 0  # 429s answered to this client
         self._secrets = _secret_forms(token)
         self.session = _new_session(self.base_url)
         self.session.auth = _HeaderAuth(auth_header, auth_prefix + token)
@@ -154,12 +136,13 @@ class Client:
         method = method.upper()
         url = self.url_for(path)
         display_path = urlsplit(url).path
-        attempt = 0
+        attempt, waited_out_429 = 0, False
         while True:
-            if attempt and self.stopped():  # woke from a wait to find the controller gone
-                raise FlowOpsError("not sent again: the controller is gone (killed or cancelled)", method=method,
-                                   path=display_path)
-            self._ceiling.wait()
+            ready_at = _monotonic()
+            sent_at = self._ceiling.wait(resend=waited_out_429)  # its own Retry-After is the run's pause: served
+            if (attempt or sent_at > ready_at) and self.stopped():  # woke from a wait to find the controller gone
+                raise FlowOpsError("not sent%s: the controller is gone (killed or cancelled)" % (" again" if attempt else ""),
+                                   method=method, path=display_path)
             self._count()
             try:
                 # verify passed explicitly: REQUESTS_CA_BUNDLE in the environment would otherwise override
@@ -176,13 +159,24 @@ class Client:
                 raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub), method=method,
                                    path=display_path, may_have_applied=not never_sent)
 
+            if raw.status_code == RetryPolicy.RATE_LIMITED:
+                self._rate_limited(sent_at, raw)
             delay = self._retry_delay(raw, method, attempt, display_path)
             if delay is not None:
                 raw.close()
                 self._wait(delay)
                 attempt += 1
+                waited_out_429 = raw.status_code == RetryPolicy.RATE_LIMITED
                 continue
             return self._to_response(raw, method, display_path, allow_empty, attempt)
+
+    def _rate_limited(self, sent_at, raw):
+        """A 429: the pacer slows the whole run down and holds it back for the Retry-After."""
+        with self._count_lock:
+            self.rate_limited_count += 1
+        asked = parse_retry_after(raw.headers.get("Retry-After"))
+        # A Retry-After above retry_after_cap fails the request (see _retry_delay): nobody waits for it.
+        self._ceiling.rate_limited(sent_at, asked if asked is not None and asked <= self.policy.retry_after_cap else None)
 
     def _wait(self, seconds):
         """Sleep before a re-send; with a controller to watch, in short slices, so a run whose controller is gone
@@ -254,6 +248,11 @@ class Client:
 
 def _never():
     return False
+
+
+def _monotonic():
+    """The pacer's clock, looked up at each call (tests replace this module's ``time``)."""
+    return time.monotonic()
 
 
 def _new_session(base_url):

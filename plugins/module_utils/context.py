@@ -16,6 +16,7 @@ import uuid
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.controller import Controller, ControllerGone
+from ansible_collections.flowops.ipaas.plugins.module_utils.progress import Poller, ProgressFile
 
 
 class RunContext:
@@ -35,8 +36,11 @@ class RunContext:
         self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
         self.warnings = []
         self.controller = Controller()
+        self.progress_file = ProgressFile(module.params.get("progress_file"))
+        # Run with async, the module is out of ansible-playbook's process tree: the polling play is the controller.
+        self.poller = Poller(module.params.get("progress_file"))
         if getattr(adapter, "client", None) is not None:
-            adapter.client.stopped = self.controller.gone  # a request waiting out a Retry-After is not re-sent
+            adapter.client.stopped = self.controller_gone  # a request waiting out a Retry-After is not re-sent
         adapter.bind(self)
 
     def warn(self, message):
@@ -47,13 +51,17 @@ class RunContext:
 
     def controller_gone(self):
         """True once ansible-playbook that started this run is gone (killed or cancelled): send nothing more."""
-        return self.controller.gone()
+        return self.controller.gone() or self.poller.gone()
 
     def stop_if_controller_gone(self, done):
         """Raise ``ControllerGone`` (nothing more is sent) once the controller is gone; ``done`` says what was."""
-        if self.controller.gone():
+        if self.controller_gone():
             raise ControllerGone("the controller (pid %s) is gone, killed or cancelled: stopped before sending more; %s"
                                  % (self.controller.controller_pid, done))
+
+    def progress(self, phase, done, total, jobs_running=0, final=False):
+        """Say how far a long phase is in ``progress_file`` (when the module has one): at most once a second."""
+        self.progress_file.update(phase, done, total, jobs_running, final)
 
     def fan_out(self, func, items):
         """``(item, result, error)`` in input order, at most ``concurrency`` calls at once (see concurrency.py)."""

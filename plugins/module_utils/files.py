@@ -10,6 +10,7 @@ __metaclass__ = type
 import json
 import os
 import tempfile
+import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 
@@ -88,3 +89,11 @@ def write_json(path, data):
         json.dump(data, stream, indent=2, sort_keys=True)
         stream.write("\n")
     return atomic_write(path, write)
+
+
+def default_backup_file(kind, run_id):
+    """``~/.flowops/backups/<kind>-<UTC time>-<run id>.jsonl``; the folder is created private to the user."""
+    directory = os.path.join(os.environ.get("HOME") or tempfile.gettempdir(), ".flowops", "backups")
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    return os.path.join(directory, "%s-%s-%s.jsonl" % (kind, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), run_id[:8]))

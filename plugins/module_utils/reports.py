@@ -74,6 +74,8 @@ def finish_bulk(ctx, module_name, result, key_name, header, done_action):
     result["counts"] = ledger.counts()
     result["per_flow"] = ledger.per_flow()
     if ctx.diff:
-        result["diff"] = counts_diff(result["per_flow"], done_action)
+        counts = counts_diff(result["per_flow"], done_action)
+        # Entries already there (the retry data patched per key) come after the counts.
+        result["diff"] = [counts] + result["diff"] if isinstance(result.get("diff"), list) else counts
     header = dict(header, counts=result["counts"], per_flow=result["per_flow"], jobs=result.get("jobs", []))
     return save_report(ctx, result, module_name, header, ledger.key_records(key_name), "keys", "key")

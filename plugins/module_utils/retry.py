@@ -114,6 +114,7 @@ def submit(ctx, strategy, batch_size, options=None, journal=None):
     """Send every ``to_retry`` key of ``ctx.ledger`` in batches with the run's fan-out; returns the jobs created."""
     jobs, ledger = [], ctx.ledger
     sender = BatchSender(ctx, strategy, options, journal)
+    total = ledger.count(TO_RETRY)
     for batch, outcomes, _error in ctx.fan_out(sender, batches(ledger.groups(TO_RETRY), batch_size)):
         flow_id, step_id = batch[0], batch[1]
         for keys, action, job, reason in outcomes:
@@ -124,6 +125,8 @@ def submit(ctx, strategy, batch_size, options=None, journal=None):
             ledger.set_action(keys, action, job=job_id, reason=reason)
             if journal:
                 journal.record(keys, action, job_id)
+        ctx.progress("retrying", total - ledger.count(TO_RETRY), total, sum(1 for job in jobs if not job["done"]))
+    ctx.progress("retrying", total - ledger.count(TO_RETRY), total, sum(1 for job in jobs if not job["done"]), final=True)
     ctx.stop_if_controller_gone("%d keys were retried, %d never sent; resume with run_id %s and the same report_file"
                                 % (ledger.count("retried"), ledger.count(TO_RETRY), ctx.run_id))
     return jobs
@@ -152,6 +155,14 @@ def wait_for_jobs(ctx, jobs, timeout, interval, sleep=time.sleep):
         for job, latest in ctx.fan_out_all(lambda j: ctx.adapter.get_job(j["_id"]), waiting):
             job["status"] = latest.get("status")
             job["done"] = latest.get("done", False)
+        _waiting_progress(ctx, jobs)
+
+
+def _waiting_progress(ctx, jobs):
+    """Keys whose jobs are done, of all keys sent, and the jobs still running."""
+    running = [job for job in jobs if not job["done"]]
+    ctx.progress("waiting", sum(job["keys"] for job in jobs if job["done"]), sum(job["keys"] for job in jobs), len(running),
+                 final=not running)
 
 
 def reconcile(ctx, jobs):

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: flow_connection_replace
 short_description: Point flows at other connections (environment promotion, credential rotation)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - For every selected flow, reads which connections its exports and imports use and replaces each connection
     named in O(connection_map) with its new one, only where the old connection is actually used. Flows that
@@ -20,13 +20,7 @@ description:
   - One flow failing (for example the API's own 422 or 404) is reported for that flow while the others are done.
   - In check mode nothing is sent; the result and C(--diff) show, per flow, which steps would move from which
     connection to which.
-author:
-  - flowops.ipaas contributors (@flowops)
-extends_documentation_fragment:
-  - flowops.ipaas.connection
-  - flowops.ipaas.selection
-  - flowops.ipaas.attributes
-  - flowops.ipaas.attributes.action
+extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.attributes, flowops.ipaas.attributes.action]
 options:
   connection_map:
     description:
@@ -111,15 +105,44 @@ connections:
   returned: always
   type: list
   elements: dict
+  contains:
+    _id:
+      description: Connection id.
+      type: str
+      sample: "6a0fc7eb7202049b32ea4501"
+    name:
+      description: Connection name.
+      type: str
+      sample: "NetSuite (sandbox)"
+    type:
+      description: Connection type; both connections of a pair have the same one.
+      type: str
+      sample: netsuite
+  sample:
+    - {_id: "6a0fc7eb7202049b32ea4501", name: "NetSuite (sandbox)", type: netsuite}
+    - {_id: "6a0fc7eb7202049b32ea4601", name: "NetSuite (production)", type: netsuite}
 report_file:
   description: Path of the JSON report.
   returned: when O(report_file) is set and not in check mode
   type: str
+  sample: /var/log/flowops/promotion.json
 smoke_runs:
   description: The smoke runs started, each with C(_flowId) and the platform's run response under C(run).
   returned: always
   type: list
   elements: dict
+  contains:
+    _flowId:
+      description: The flow started.
+      type: str
+      sample: "6a0fc7eb7202049b32ea45b1"
+    run:
+      description: The platform's response to the run request, as returned (Celigo gives the job id as C(_jobId)).
+      type: dict
+      sample: {_jobId: "6a0fd3b4c5d6e7f8a9b0c1d2"}
+  sample:
+    - _flowId: "6a0fc7eb7202049b32ea45b1"
+      run: {_jobId: "6a0fd3b4c5d6e7f8a9b0c1d2"}
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: flow_errors_info
 short_description: List and summarise the errors of flows, abstract-flow instances and steps
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the open (or resolved) errors of the selected flows, every instance of an abstract flow, or every
     flow of an integration, following every page, and filters them by time window, source, classification,
@@ -19,14 +19,8 @@ description:
     O(max_records). For very large sets, O(records_file) streams every matching record to a JSON-lines file.
   - Steps are read concurrently (see O(max_concurrency)); only steps the flow's error summary reports as
     having open errors are listed.
-author:
-  - flowops.ipaas contributors (@flowops)
-extends_documentation_fragment:
-  - flowops.ipaas.connection
-  - flowops.ipaas.selection
-  - flowops.ipaas.selection.errors
-  - flowops.ipaas.attributes
-  - flowops.ipaas.attributes.info
+extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.selection.errors, flowops.ipaas.attributes,
+                                 flowops.ipaas.attributes.info]
 options:
   resolved:
     description:
@@ -150,11 +144,13 @@ records_file:
   description: Path of the JSON-lines file written.
   returned: when O(records_file) is set
   type: str
+  sample: /var/log/flowops/errors-2026-11-20.jsonl
 warnings_list:
   description: Notes about the selection, such as an abstract flow with no instances.
   returned: always
   type: list
   elements: str
+  sample: ["abstract flow 6a0fc7eb7202049b32ea45c0 has no flows"]
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError

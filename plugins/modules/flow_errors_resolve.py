@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: flow_errors_resolve
 short_description: Resolve (dismiss) selected open errors, with a backup first
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Selects open errors like M(flowops.ipaas.flow_errors_info) and marks them resolved, in batches of at most
     O(batch_size) error ids per request, fanned out over flows and steps with bounded concurrency in one task.
@@ -19,15 +19,8 @@ description:
     written to O(backup_file) before anything is resolved; if the backup cannot be written nothing is resolved.
   - Idempotent; errors already resolved are not selected again, so a rerun reports C(changed=false).
   - In check mode nothing is sent or written; the result (and C(--diff)) shows what would be resolved.
-author:
-  - flowops.ipaas contributors (@flowops)
-extends_documentation_fragment:
-  - flowops.ipaas.connection
-  - flowops.ipaas.selection
-  - flowops.ipaas.selection.errors
-  - flowops.ipaas.bulk
-  - flowops.ipaas.attributes
-  - flowops.ipaas.attributes.action
+extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.selection.errors, flowops.ipaas.bulk,
+                                 flowops.ipaas.plan, flowops.ipaas.attributes, flowops.ipaas.attributes.action]
 options:
   backup:
     description:
@@ -68,7 +61,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 counts:
-  description: Selected errors by what was done (C(resolved), C(failed)); C(selected) counts them all.
+  description:
+    - Selected errors by what was done (C(resolved), C(failed)); C(selected) counts them all.
+    - With O(plan_file), C(not_in_plan) counts errors a O(plan_tolerance=subset) run left alone (not in the plan).
   returned: always
   type: dict
   sample: {selected: 60, resolved: 60, failed: 0}
@@ -76,41 +71,70 @@ per_flow:
   description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
   returned: always
   type: dict
+  sample:
+    "6a0fc7eb7202049b32ea45b1":
+      name: "Orders to ERP (EU store)"
+      disabled: false
+      counts: {selected: 3, resolved: 3, failed: 0}
+      steps:
+        "6a0fcdfa3f8562a7b1a3b3f2": {selected: 3, resolved: 3, failed: 0}
 jobs:
   description: Always empty; resolving creates no jobs. Kept so retry and resolve results share one shape.
   returned: always
   type: list
   elements: dict
+  sample: []
 not_open_error_ids:
   description: Ids given in O(error_ids) that are not open in the selected flows (already resolved, purged or unknown).
   returned: always
   type: list
   elements: str
+  sample: ["6a0fd1e2a1b2c3d4e5f60799"]
 backup_file:
   description: Path of the backup written.
   returned: when O(backup=true), errors were selected, and not in check mode
   type: str
+  sample: /home/ops/.flowops/backups/resolve-20261120T043012Z-3f2b9c1e.jsonl
 run_id:
   description: Id of this run, recorded in the report.
   returned: always
   type: str
+  sample: 3f2b9c1e8d4a4f6b9a0c2e7d5b1f8a36
 report_file:
   description: Path of the JSON report listing every error id with what was done.
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/resolve.json
+plan_file:
+  description: Path of the plan written (check mode) or applied (real run).
+  returned: when O(plan_file) is set
+  type: str
+  sample: /srv/flowops/plans/incident-42-resolve.json
+plan_sha256:
+  description: SHA-256 of the plan's keys in canonical order (see O(plan_file)); the value an approver pins.
+  returned: when O(plan_file) is set
+  type: str
+  sample: 4b1d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c
+plan:
+  description: How the live selection compared with the plan in a real run, in error ids; C(planned) is the plan's size.
+  returned: when O(plan_file) is set and not in check mode
+  type: dict
+  sample: {plan_file: /srv/flowops/plans/incident-42-resolve.json, plan_sha256: 4b1d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c,
+           tolerance: exact, planned: 60, added: 0, removed: 0, changed: 0}
+counts_planned:
+  description: Errors of the written plan by planned action (C(resolve)); C(selected) counts them all.
+  returned: when O(plan_file) is set in check mode
+  type: dict
+  sample: {selected: 60, resolve: 60}
 """
-
-import os
-import tempfile
-import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
     BULK_SPEC, batches, check_bulk_options, guard_max_errors)
 from ansible_collections.flowops.ipaas.plugins.module_utils.dismissals import dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable, default_backup_file
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.resume import report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
@@ -123,19 +147,13 @@ TO_RESOLVE = "to_resolve"
 ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,
     BULK_SPEC,
+    PLAN_SPEC,
     dict(
         backup=dict(type="bool", default=False),
         backup_file=dict(type="path"),
         backup_retry_data=dict(type="bool", default=False),
     ),
 )
-
-
-def _default_backup_file(run_id):
-    directory = os.path.join(os.environ.get("HOME") or tempfile.gettempdir(), ".flowops", "backups")
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    return os.path.join(directory, "resolve-%s-%s.jsonl" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), run_id[:8]))
 
 
 def _retry_data_fetcher(adapter):
@@ -187,7 +205,7 @@ def _open_backup(ctx):
     if not params["backup"] or ctx.check_mode:
         return None
     try:
-        return JsonLinesWriter(params["backup_file"] or _default_backup_file(ctx.run_id))
+        return JsonLinesWriter(params["backup_file"] or default_backup_file("resolve", ctx.run_id))
     except (OSError, FlowOpsError) as exc:
         raise FlowOpsError("backup_file: cannot create the backup (%s); nothing was resolved" % exc)
 
@@ -199,8 +217,14 @@ def run(ctx):
         return _run(ctx, size)
 
 
+# Options a plan records and its apply run must repeat (see module_utils/plan.py).
+PLAN_OPTIONS = tuple(sorted(set(SELECTION_SPEC) - {"dismissed_file"})) + ("skip_disabled",)
+
+
 def _run(ctx, size):
     params, adapter = ctx.params, ctx.adapter
+    gate = PlanGate(ctx, "flow_errors_resolve", "errorId", {TO_RESOLVE: "resolve"}, PLAN_OPTIONS)
+    gate.check()
     if adapter.resolve_mode != "local":
         adapter.require("resolve", "resolving errors")
     _check_resolve_mode(ctx)
@@ -208,15 +232,18 @@ def _run(ctx, size):
         check_writable(params["backup_file"], "backup_file")
     started = utc_now()
     flows = select_flows(ctx)
-    ctx.ledger = ledger = Ledger(flows, ACTIONS, directory=ctx.tmpdir)
+    ctx.ledger = ledger = Ledger(flows, ACTIONS + (PLAN_ACTIONS if gate.active else ()), directory=ctx.tmpdir)
+    planned = set(entry["key"] for entry in gate.plan["keys"]) if gate.plan else None  # the backup holds only these
 
     backup = _open_backup(ctx)
     enrich = _retry_data_fetcher(adapter) if backup and params["backup_retry_data"] else None
     try:
         for error in iter_selected_errors(ctx, flows, enrich=enrich):
-            if ledger.add(error["_flowId"], error["_stepId"], error["errorId"], error["errorId"], TO_RESOLVE) and backup:
+            if ledger.add(error["_flowId"], error["_stepId"], error["errorId"], error["errorId"], TO_RESOLVE) and backup \
+                    and (planned is None or error["errorId"] in planned):
                 backup.write(error)
         guard_max_errors(params, len(ledger), "resolved")
+        held = gate.hold_to_plan(ledger, TO_RESOLVE) if gate.active and not ctx.check_mode else None
     except Exception:
         if backup:
             backup.abort()
@@ -230,13 +257,19 @@ def _run(ctx, size):
         header["backup_file"] = result["backup_file"]
     elif backup:
         backup.abort()  # nothing selected: no empty backup file
+    if held:
+        result.update(plan_file=held["plan_file"], plan_sha256=held["plan_sha256"], plan=held)
     if ctx.check_mode:
+        if gate.active:
+            result.update(gate.write(ledger))
         ledger.relabel(TO_RESOLVE, "resolved", "check mode: would be resolved")
     else:
-        work = batches(ledger.groups(TO_RESOLVE), size)
+        work, total = batches(ledger.groups(TO_RESOLVE), size), ledger.count(TO_RESOLVE)
         for batch, outcome, _error in ctx.fan_out(_resolve_batch(ctx), work):
             if outcome:
                 ledger.set_action(batch[2], outcome[0], reason=outcome[1])
+            ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total)
+        ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total, final=True)
         ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count("resolved"), ledger.count(TO_RESOLVE)))
     result["changed"] = ledger.count("resolved") > 0
     finish_bulk(ctx, "flow_errors_resolve", result, "errorId", header, "resolved")

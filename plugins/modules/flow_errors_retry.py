@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: flow_errors_retry
 short_description: Retry errored records across flows, abstract-flow instances and steps, exactly once per key
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Selects open errors like M(flowops.ipaas.flow_errors_info) and retries every one that carries a
     C(retryDataKey), in batches of at most O(batch_size) keys per request, fanned out over flows and steps
@@ -23,16 +23,38 @@ description:
     reconciled against a fresh listing by C(retryDataKey), not by error id, as C(succeeded), C(failed_again)
     (open again under a new error id) or C(pending).
   - In check mode nothing is sent; the result shows exactly what would be retried.
-author:
-  - flowops.ipaas contributors (@flowops)
-extends_documentation_fragment:
-  - flowops.ipaas.connection
-  - flowops.ipaas.selection
-  - flowops.ipaas.selection.errors
-  - flowops.ipaas.bulk
-  - flowops.ipaas.attributes
-  - flowops.ipaas.attributes.action
+extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.selection.errors, flowops.ipaas.bulk,
+                                 flowops.ipaas.plan, flowops.ipaas.attributes, flowops.ipaas.attributes.action]
 options:
+  canary_keys:
+    description:
+      - Retry this many keys first, picked round-robin over flows and over each flow's steps, wait for them and
+        reconcile them; then the rest in waves, each twice the size of the one before (N, 2N, 4N ... keys), each
+        waited for and reconciled before the next. 0 turns the canary off.
+      - Implies O(wait=true) (the waves are always waited for, whatever O(wait) says).
+      - After each wave the circuit breaker trips when more than O(max_failed_again_ratio) of the wave's retried
+        keys failed again, or when any of their outcomes is unknown after O(wait_timeout). Then nothing more is sent,
+        every key not yet sent is counted as C(not_attempted_breaker), and the task fails with one line giving the
+        ratio and the first failure messages; the result and report still account every key.
+    type: int
+    default: 0
+  max_failed_again_ratio:
+    description:
+      - With O(canary_keys), the share (0 to 1) of a wave's retried keys that may fail again before the breaker
+        trips; the breaker trips when the ratio is above it. Default 0.5 when O(canary_keys) is set; refused without it.
+    type: float
+  from_backup:
+    description:
+      - Replay from a backup written by M(flowops.ipaas.flow_errors_resolve) (O(flowops.ipaas.flow_errors_resolve#module:backup_file),
+        one JSON record a line); retry exactly the keys it holds that an open error still carries.
+      - Every other record is reported by key as C(cannot_retry) with the reason and never sent. A record without a
+        C(retryDataKey) cannot be retried; a key no open error carries any more (resolved, deleted or purged) is
+        not sent, since retrying an error that is no longer open is not established for the platforms (Celigo's
+        retry call re-runs open errors' snapshots and answers 204 for keys it matches none of).
+      - On a platform that resolves in the collection's own state (Cloudflare Workflows), a dismissed instance is
+        still errored on the platform and is retried despite its dismissal.
+      - Without a flow selection, the backup's flows are selected; other selection options narrow it further.
+    type: path
   strategy:
     description:
       - V(retry) re-runs the records at once (on Activepieces from the failed step).
@@ -63,6 +85,35 @@ options:
       - Seconds between job polls with O(wait=true).
     type: float
     default: 2
+  retry_data_patch:
+    description:
+      - Fix, then retry (Celigo). Before retrying, merge this dict into each selected record's stored retry data
+        (the C(data) object of C(GET /v1/flows/{_id}/{_stepId}/{retryDataKey}/data)), top-level keys replacing
+        the record's, and C(PUT) the whole envelope back; then retry as usual.
+      - The original retry data of every key is written to O(backup_file) before the first C(PUT); if the backup
+        cannot be written, or a record's data cannot be read or is not an object, nothing is patched or retried.
+      - A key whose C(PUT) fails is counted C(failed) and not retried; a key with no retry data (HTTP 404) too.
+      - With C(--diff) the result shows each patched key's data before and after (the first 20 keys); in check mode
+        the data is read and the diff shown, but nothing is written.
+      - Mutually exclusive with O(retry_data_template). Platforms that cannot patch retry data refuse it before any request.
+    type: dict
+  retry_data_template:
+    description:
+      - Like O(retry_data_patch), but the new C(data) of each record is computed by a Jinja expression, written
+        without braces like a C(when:) condition, for example V(dict(data, amount=data.amount | replace(',', '.') | float)).
+      - "It sees two variables: C(data), the record's stored retry data, and C(error), its error record (C(message),
+        C(code), C(classification) ...). It must give a dict, which replaces C(data)."
+      - It runs in Jinja's immutable sandbox on the host running the module, without Ansible's filters and lookups.
+        A syntax error fails the task before any request; a record it fails on (or gives no dict for) fails the task,
+        naming the key, before anything is written.
+    type: str
+  backup_file:
+    description:
+      - With O(retry_data_patch) or O(retry_data_template), where the original retry data goes before anything is
+        patched, one JSON object a line (C(retryDataKey), C(errorId), C(_flowId), C(_stepId), C(retryData)), the
+        format of M(flowops.ipaas.flow_errors_resolve)'s backup.
+      - Default is C(~/.flowops/backups/retry-data-<time>-<run id>.jsonl) on the host running the module.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -92,6 +143,36 @@ EXAMPLES = r"""
   flowops.ipaas.flow_errors_retry:
     flow_ids: [6a0fc7eb7202049b32ea45b1]
   check_mode: true
+
+- name: Fix the amount field of the records that failed on it, keep the originals, then retry them
+  flowops.ipaas.flow_errors_retry:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    classifications: [value]
+    retry_data_template: "dict(data, amount=data.amount | replace(',', '.') | float)"
+    backup_file: /var/backups/flowops/retry-data.jsonl
+    wait: true
+
+- name: Plan (check mode writes the plan and returns its plan_sha256)
+  flowops.ipaas.flow_errors_retry:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    classifications: [intermittent]
+    plan_file: /srv/flowops/plans/outage-42.json
+  check_mode: true
+  register: planned
+
+- name: Apply exactly the approved plan, behind a canary of 20 keys
+  flowops.ipaas.flow_errors_retry:
+    abstract_flow_id: 6a0fc7eb7202049b32ea45b0
+    classifications: [intermittent]
+    plan_file: /srv/flowops/plans/outage-42.json
+    plan_sha256: "{{ planned.plan_sha256 }}"
+    canary_keys: 20
+    max_failed_again_ratio: 0.2
+
+- name: Replay the records of a resolve backup that are still open
+  flowops.ipaas.flow_errors_retry:
+    from_backup: /var/backups/flowops/duplicates.jsonl
+    wait: true
 """
 
 RETURN = r"""
@@ -100,6 +181,9 @@ counts:
     - Keys by what was done (C(retried), C(not_retryable), C(skipped_disabled), C(nothing_to_do) when the API
       matched no stored snapshot, C(already_done) by an earlier run with the same O(run_id), C(in_doubt), C(failed))
       and, with O(wait=true), by outcome (C(succeeded), C(failed_again), C(pending)). C(selected) counts them all.
+    - Only when the option is set, C(not_in_plan) counts keys a O(plan_tolerance=subset) run left alone (with
+      O(plan_file)), C(not_attempted_breaker) keys the canary's circuit breaker kept from being sent (with
+      O(canary_keys)), C(cannot_retry) backup records that could not be retried (with O(from_backup)).
   returned: always
   type: dict
   sample: {selected: 1240, retried: 1180, not_retryable: 60, skipped_disabled: 0, nothing_to_do: 0,
@@ -108,35 +192,123 @@ per_flow:
   description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
   returned: always
   type: dict
+  sample:
+    "6a0fc7eb7202049b32ea45b1":
+      name: "Orders to ERP (EU store)"
+      disabled: false
+      counts: {selected: 31, retried: 30, not_retryable: 1, skipped_disabled: 0, nothing_to_do: 0, already_done: 0,
+               in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0}
+      steps:
+        "6a0fcdfa3f8562a7b1a3b3f2": {selected: 31, retried: 30, not_retryable: 1, skipped_disabled: 0, nothing_to_do: 0,
+                                     already_done: 0, in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0}
 jobs:
   description: Retry jobs created, with C(_id), C(_flowId), C(_stepId), C(keys), C(status) and C(done).
   returned: always
   type: list
   elements: dict
+  contains:
+    _id:
+      description: Job id.
+      type: str
+      sample: "6a0fd3b4c5d6e7f8a9b0c1d3"
+    _flowId:
+      description: Flow the keys belong to.
+      type: str
+      sample: "6a0fc7eb7202049b32ea45b1"
+    _stepId:
+      description: Step (export or import) the keys were retried on.
+      type: str
+      sample: "6a0fcdfa3f8562a7b1a3b3f2"
+    keys:
+      description: Number of retry data keys sent in this job.
+      type: int
+      sample: 30
+    status:
+      description: The job status last read from the platform.
+      type: str
+      sample: completed
+    done:
+      description: Whether the job had finished when last read.
+      type: bool
+      sample: true
+  sample:
+    - {_id: "6a0fd3b4c5d6e7f8a9b0c1d3", _flowId: "6a0fc7eb7202049b32ea45b1", _stepId: "6a0fcdfa3f8562a7b1a3b3f2",
+       keys: 30, status: completed, done: true}
 failed_again_keys:
   description: Retry data keys that failed again (open under a new error id), ready for another round.
   returned: always
   type: list
   elements: str
+  sample: ["fad632cf388547f9a0d73a4b54d34f8d", "0c9e2b7a41d84f3e9b6a5d2c1e8f7a40"]
 run_id:
   description: Id of this run, recorded in the report and its journal; pass it again to resume an interrupted run.
   returned: always
   type: str
+  sample: 3f2b9c1e8d4a4f6b9a0c2e7d5b1f8a36
 report_file:
   description: Path of the JSON report listing every key with its action and outcome.
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/retry.json
+plan_file:
+  description: Path of the plan written (check mode) or applied (real run).
+  returned: when O(plan_file) is set
+  type: str
+  sample: /srv/flowops/plans/incident-42.json
+plan_sha256:
+  description: SHA-256 of the plan's keys in canonical order (see O(plan_file)); the value an approver pins.
+  returned: when O(plan_file) is set
+  type: str
+  sample: 9f2c4e0b7d1a3f5e8c6b4a2d0e9f7c5b3a1d8e6f4c2b0a9e7d5c3b1a0f8e6d4c
+plan:
+  description:
+    - How the live selection compared with the plan in a real run, in keys; C(planned) is the plan's size.
+  returned: when O(plan_file) is set and not in check mode
+  type: dict
+  sample: {plan_file: /srv/flowops/plans/incident-42.json, plan_sha256: 9f2c4e0b7d1a3f5e8c6b4a2d0e9f7c5b3a1d8e6f4c2b0a9e7d5c3b1a0f8e6d4c,
+           tolerance: subset, planned: 1240, added: 0, removed: 12, changed: 0}
+counts_planned:
+  description: Keys of the written plan by planned action (C(retry), C(not_retryable) ...); C(selected) counts them all.
+  returned: when O(plan_file) is set in check mode
+  type: dict
+  sample: {selected: 1240, retry: 1180, not_retryable: 60}
+waves:
+  description:
+    - With O(canary_keys), one entry per wave sent, the canary first; C(why) says why the breaker tripped after it.
+  returned: when O(canary_keys) is set and not in check mode
+  type: list
+  elements: dict
+  sample: [{wave: 1, keys: 20, retried: 20, failed_again: 1, pending: 0, failed_again_ratio: 0.05, why: null},
+           {wave: 2, keys: 40, retried: 40, failed_again: 31, pending: 0, failed_again_ratio: 0.775,
+            why: "31 of 40 retried keys failed again, ratio 0.78 > max_failed_again_ratio 0.5"}]
+retry_data:
+  description:
+    - With O(retry_data_patch) or O(retry_data_template), what happened to the stored retry data of the keys to
+      retry - C(patched) (in check mode, would be), C(unchanged) (the patch changed nothing; still retried),
+      C(no_retry_data) (HTTP 404), C(failed) (the C(PUT) failed) - and the O(backup_file) written.
+  returned: when O(retry_data_patch) or O(retry_data_template) is set
+  type: dict
+  sample: {selected: 120, patched: 118, unchanged: 2, no_retry_data: 0, failed: 0,
+           backup_file: /var/backups/flowops/retry-data.jsonl}
+backup_file:
+  description: Path of the backup of the original retry data.
+  returned: when retry data was patched, not in check mode
+  type: str
+  sample: /var/backups/flowops/retry-data.jsonl
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
+from ansible_collections.flowops.ipaas.plugins.module_utils.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
+from ansible_collections.flowops.ipaas.plugins.module_utils.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
+from ansible_collections.flowops.ipaas.plugins.module_utils.replay import REPLAY_ACTIONS, account_unreplayable, start_replay
 from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
     ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
+from ansible_collections.flowops.ipaas.plugins.module_utils.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
@@ -144,6 +316,10 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_
 ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,
     BULK_SPEC,
+    PLAN_SPEC,
+    CANARY_SPEC,
+    RETRY_DATA_SPEC,
+    dict(from_backup=dict(type="path")),
     dict(
         strategy=dict(type="str", default="retry", choices=["retry", "exponential_decay", "latest_version"]),
         restart_from_step=dict(type="str"),
@@ -163,6 +339,7 @@ def _retry_options(ctx):
         raise ValidationError("wait_timeout: %s is out of range; use 0 or more seconds" % params["wait_timeout"])
     if params["poll_interval"] <= 0:
         raise ValidationError("poll_interval: %s is out of range; use more than 0 seconds" % params["poll_interval"])
+    check_retry_data_options(ctx)
     options = {}
     if params["restart_from_step"] is not None:
         if not params["restart_from_step"].strip():
@@ -200,8 +377,14 @@ def _wait_and_reconcile(ctx, jobs):
         ctx.ledger.set_outcome(ctx.ledger.keys("retried"), "pending")
 
 
+# Options a plan records and its apply run must repeat (see module_utils/plan.py).
+PLAN_OPTIONS = tuple(sorted(set(SELECTION_SPEC) - {"dismissed_file"})) + (
+    "skip_disabled", "strategy", "restart_from_step", "from_backup")
+
+
 def run(ctx):
     params = ctx.params
+    ctx.replay = start_replay(ctx)  # before the selection: a backup names its own flows
     ctx.selection = ErrorSelection(params)
     size = check_bulk_options(ctx)
     options = _retry_options(ctx)
@@ -211,30 +394,48 @@ def run(ctx):
 
 def _run(ctx, size, options):
     params = ctx.params
+    gate, canary = PlanGate(ctx, "flow_errors_retry", "retryDataKey", {TO_RETRY: "retry"}, PLAN_OPTIONS), canary_settings(params)
+    gate.check()
     earlier = EarlierRun(params["report_file"], params["run_id"], ("retried",))
     started = utc_now()
     flows = select_flows(ctx)
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
-    ctx.ledger = ledger = Ledger(flows, ACTIONS, OUTCOMES, directory=ctx.tmpdir)
+    extra = (PLAN_ACTIONS if gate.active else ()) + (CANARY_ACTIONS if canary else ()) + (REPLAY_ACTIONS if ctx.replay else ())
+    ctx.ledger = ledger = Ledger(flows, ACTIONS + extra, OUTCOMES, directory=ctx.tmpdir)
     for error in iter_selected_errors(ctx, flows):
-        _account(ctx, error, disabled, earlier)
+        if not ctx.replay or ctx.replay.wants(error):
+            _account(ctx, error, disabled, earlier)
+    if ctx.replay:
+        account_unreplayable(ledger, ctx.replay, ctx.adapter.name)
     guard_max_errors(params, len(ledger), "retried")
+    held = gate.hold_to_plan(ledger, TO_RETRY, earlier.done) if gate.active and not ctx.check_mode else None
 
     result = dict(changed=False, run_id=ctx.run_id, jobs=[], failed_again_keys=[])
     header = dict(run_id=ctx.run_id, started=started, check_mode=ctx.check_mode, strategy=params["strategy"])
     if options:
         header["options"] = options
+    if held:
+        result.update(plan_file=held["plan_file"], plan_sha256=held["plan_sha256"], plan=held)
+    patch_retry_data(ctx, result, header)  # fix, then retry: before any retry is sent (check mode: the diff only)
     if ctx.check_mode:
+        if gate.active:
+            result.update(gate.write(ledger))
         ledger.relabel(TO_RETRY, "retried", "check mode: would be retried")
         result["changed"] = ledger.count("retried") > 0
         return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
 
     journal = Journal(params["report_file"], ctx.run_id) if params["report_file"] else None
     try:
-        result["jobs"] = submit(ctx, params["strategy"], size, options, journal)
+        def send():
+            return submit(ctx, params["strategy"], size, options, journal)
+
+        waves = CanaryWaves(ctx, canary, send, (params["wait_timeout"], params["poll_interval"])) if canary else None
+        result["jobs"] = waves.run() if waves else send()
+        if waves:
+            result["waves"] = waves.waves
         retried = ledger.count("retried")
         result["changed"] = retried > 0
-        if params["wait"] and retried:
+        if params["wait"] and retried and not waves:  # the waves waited and reconciled wave by wave
             _wait_and_reconcile(ctx, result["jobs"])
         result["failed_again_keys"] = ledger.keys(outcome="failed_again")
         finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
@@ -242,6 +443,8 @@ def _run(ctx, size, options):
         if journal:
             journal.close(remove=bool(result.get("report_file")))
 
+    if waves and waves.tripped:
+        raise fail_with_result(waves.tripped, result)
     counts = result["counts"]
     unfinished = counts["failed"] + counts["in_doubt"]
     if unfinished:

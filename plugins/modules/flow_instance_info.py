@@ -10,20 +10,14 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: flow_instance_info
 short_description: Describe flows, every instance of an abstract flow, or every flow of an integration
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns one record per selected flow with its name, whether it is disabled, its steps in pipeline order
     (from the merged definition, so instances of an abstract flow show their inherited steps) and its open
     error counts per step.
   - Every page of an abstract flow's instances is read; per-flow details are fetched concurrently
     (see O(max_concurrency)).
-author:
-  - flowops.ipaas contributors (@flowops)
-extends_documentation_fragment:
-  - flowops.ipaas.connection
-  - flowops.ipaas.selection
-  - flowops.ipaas.attributes
-  - flowops.ipaas.attributes.info
+extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.attributes, flowops.ipaas.attributes.info]
 options:
   include_steps:
     description:

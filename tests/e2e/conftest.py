@@ -2,8 +2,8 @@
 
 import pytest
 
-from emulator.core.fixtures import WATCHERS
-from playbook_env import Playbook, collections_dir
+from ansible_collections.flowops.ipaas.tests.emulator.core.fixtures import WATCHERS
+from ansible_collections.flowops.ipaas.tests.playbook_env import Playbook, collections_dir
 
 
 def pytest_configure(config):

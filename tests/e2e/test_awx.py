@@ -9,7 +9,7 @@ from pathlib import Path
 import ansible_runner
 import yaml
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,7 +55,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
               "incident_recovery_retry_classifications": ["intermittent", "rate_limit"], "incident_recovery_resolve_classifications": "",
               "incident_recovery_since": "2026-11-01T00:00:00Z", "incident_recovery_report_dir": str(reports),
               "incident_recovery_poll_interval": 0.2, "incident_recovery_run_id": "awx", "incident_recovery_rounds": 1,
-              "incident_recovery_stats_max_keys": 2}
+              "incident_recovery_stats_max_keys": 2, "incident_recovery_progress_interval": 5}  # the survey's default: async
     result, stdout, events, stats = run_like_awx(tmp_path / "runner", envvars, survey)
     assert result.status == "successful", stdout
     assert result.rc == 0

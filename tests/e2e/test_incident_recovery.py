@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 MIX = {"intermittent": 4, "rate_limit": 2, "duplicate": 1, "value": 1}
 

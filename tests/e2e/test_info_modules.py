@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 
 @pytest.fixture

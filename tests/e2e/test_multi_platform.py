@@ -2,11 +2,11 @@
 
 import json
 
-from emulator.activepieces import state as ap
-from emulator.cloudflare import state as cf
-from emulator.celigo import scenario as celigo_scenarios
-from emulator.superai.state import flow_ids as superai_flow_ids
-from emulator.superai.state import generate as superai_generate
+from ansible_collections.flowops.ipaas.tests.emulator.activepieces import state as ap
+from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as celigo_scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.superai.state import flow_ids as superai_flow_ids
+from ansible_collections.flowops.ipaas.tests.emulator.superai.state import generate as superai_generate
 
 
 def test_one_playbook_recovers_all_four_platforms(celigo_emulator_factory, activepieces_emulator_factory, cloudflare_emulator_factory,

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from emulator.activepieces import state as ap
+from ansible_collections.flowops.ipaas.tests.emulator.activepieces import state as ap
 
 # The classification the adapter gives each kind of failure the generator makes (docs/platforms/activepieces.md).
 KIND_CLASSIFICATION = {"timeout": "intermittent", "internal_error": "intermittent", "connection_reset": "intermittent",

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from emulator.celigo import scenario as celigo_scenarios
-from emulator.cloudflare import state as cf
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as celigo_scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
 
 MIX = {"intermittent": 4, "rate_limit": 2, "value": 2, "duplicate": 1}
 RETRIED = ("intermittent", "rate_limit")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from emulator.superai.state import execution_ids, flow_ids, generate
+from ansible_collections.flowops.ipaas.tests.emulator.superai.state import execution_ids, flow_ids, generate
 
 ENV = {"FLOWOPS_PLATFORM": "superai"}
 STEP = "executions"

@@ -6,8 +6,8 @@ runner of its own (faults/harness.py) and loopback relays (faults/servers.py).
 
 import pytest
 
-from faults.harness import Playbook
-from faults.servers import Relay
+from ansible_collections.flowops.ipaas.tests.faults.harness import Playbook
+from ansible_collections.flowops.ipaas.tests.faults.servers import Relay
 
 
 @pytest.fixture

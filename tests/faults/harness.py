@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import playbook_env
-from playbook_env import BIN, ROOT, Outcome  # pylint: disable=unused-import  # re-exported for the fault tests
+from ansible_collections.flowops.ipaas.tests import playbook_env
+from ansible_collections.flowops.ipaas.tests.playbook_env import BIN, ROOT, Outcome  # pylint: disable=unused-import  # re-exported for the fault tests
 
 MODULES = ("flow_instance_info", "flow_errors_info", "flow_errors_retry", "flow_errors_resolve", "flow_connection_replace")
 
@@ -137,7 +137,7 @@ def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
 def small_scenario(instances=1, steps=2, errors=6, **kwargs):
     """A generated scenario: ``instances`` instances of one abstract flow, every error retryable, none failing
     again and no flow disabled unless asked."""
-    scenarios = importlib.import_module("emulator.celigo.scenario")
+    scenarios = importlib.import_module("ansible_collections.flowops.ipaas.tests.emulator.celigo.scenario")
     settings = {"instances": instances, "steps": steps, "errors_per_step": errors, "retryable_share": 1.0,
                 "fail_again_share": 0.0, "disabled_instances": 0, "seed": 7}
     settings.update(kwargs)

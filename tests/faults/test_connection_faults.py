@@ -3,8 +3,8 @@
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from emulator.celigo import scenario as scenarios
-from faults.harness import assert_clean_failure, logged, posted_keys, run_inprocess, small_scenario, task
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import assert_clean_failure, logged, posted_keys, run_inprocess, small_scenario, task
 
 
 def _index(entries, entry):

@@ -2,8 +2,8 @@
 
 import json
 
-from emulator.celigo import scenario as scenarios
-from faults.harness import assert_clean_failure, logged, small_scenario, task
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import assert_clean_failure, logged, small_scenario, task
 
 
 def _setup(celigo_emulator_factory, faults=()):

@@ -8,8 +8,8 @@ ids) when the rerun lists them: only the journal can tell the rerun they were al
 import json
 import time
 
-from emulator.celigo import scenario as scenarios
-from faults.harness import assert_clean_failure, logged, posted_keys, small_scenario, task, wait_until
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import assert_clean_failure, logged, posted_keys, small_scenario, task, wait_until
 
 RUN_ID = "resume-0001"
 

@@ -8,10 +8,10 @@ come back at the end under new error ids, resolves two errors not yet listed, an
 import threading
 from datetime import datetime, timezone
 
-from emulator.celigo import scenario as scenarios
-from emulator.core.app import iso
-from emulator.celigo.records import ErrorRecord
-from faults.harness import logged, posted_keys, run_inprocess, small_scenario, wait_until
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.core.app import iso
+from ansible_collections.flowops.ipaas.tests.emulator.celigo.records import ErrorRecord
+from ansible_collections.flowops.ipaas.tests.faults.harness import logged, posted_keys, run_inprocess, small_scenario, wait_until
 
 NEW_KEY = "feedfacefeedfacefeedfacefeedface"
 

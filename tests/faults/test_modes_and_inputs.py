@@ -4,8 +4,8 @@
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
-from faults.harness import MODULES, assert_clean_failure, small_scenario, task
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import MODULES, assert_clean_failure, small_scenario, task
 
 
 @pytest.fixture

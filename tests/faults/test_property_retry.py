@@ -12,9 +12,9 @@ from collections import Counter
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from emulator import celigo
-from emulator.celigo import scenario as scenarios
-from faults.harness import posted_keys, run_inprocess, wait_until
+from ansible_collections.flowops.ipaas.tests.emulator import celigo
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import posted_keys, run_inprocess, wait_until
 
 SETTINGS = settings(max_examples=25, stateful_step_count=3, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck), print_blob=False)

@@ -9,8 +9,8 @@ from email.utils import format_datetime
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from emulator.celigo import scenario as scenarios
-from faults.harness import assert_one_line, logged, posted_keys, run_inprocess, small_scenario
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import assert_one_line, logged, posted_keys, run_inprocess, small_scenario
 
 BACKOFF = 0.5  # RetryPolicy's first backoff step, what a non-integer Retry-After falls back to
 

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from emulator.celigo import scenario as scenarios
-from faults.harness import ROOT, assert_clean_failure, run_inprocess, small_scenario, task, token_forms
-from faults.servers import self_signed_context
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import ROOT, assert_clean_failure, run_inprocess, small_scenario, task, token_forms
+from ansible_collections.flowops.ipaas.tests.faults.servers import self_signed_context
 
 # Characters that URL-encode (/ + = & @ ? %), so the three forms differ.
 TOKEN = "fl0w/0ps+T0ken=w1th&ch@rs?%x~9"

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
-from faults.harness import assert_clean_failure, logged, posted_keys, small_scenario, task
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.faults.harness import assert_clean_failure, logged, posted_keys, small_scenario, task
 
 CLIENT_ERRORS = (400, 401, 403, 404, 409, 422)
 

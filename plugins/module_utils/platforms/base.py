@@ -34,7 +34,7 @@ def path_segment(value):
 
 # Operations an adapter may implement; ``capabilities`` names the ones it does.
 OPERATIONS = ("get_flow", "list_flows", "flow_steps", "error_summary", "iter_errors", "retry", "resolve", "get_job",
-              "retry_data", "get_connection", "flow_connections", "replace_connection", "run_flow")
+              "retry_data", "put_retry_data", "get_connection", "flow_connections", "replace_connection", "run_flow")
 
 
 def flow_record(flow_id, name, disabled=False, abstract_flow_id=None, integration_id=None, **extra):
@@ -202,7 +202,12 @@ class PlatformAdapter:
         raise self.unsupported("reading jobs")
 
     def retry_data(self, flow_id, step_id, key):
+        """The stored retry data of a key: the platform's envelope, the record payload under ``data``."""
         raise self.unsupported("reading retry data", "set backup_retry_data: false")
+
+    def put_retry_data(self, flow_id, step_id, key, envelope):
+        """Replace the stored retry data of a key with ``envelope`` (the whole envelope ``retry_data`` returned)."""
+        raise self.unsupported("patching retry data")
 
     # Connections ---------------------------------------------------------------------------------
     def get_connection(self, connection_id):

@@ -45,6 +45,10 @@ def error_query(filters):
     return query
 
 
+def _retry_data_path(flow_id, step_id, key):
+    return "/v1/flows/%s/%s/%s/data" % (path_segment(flow_id), path_segment(step_id), path_segment(key))
+
+
 def step_refs(flow):
     """Step ids of a (merged) flow in pipeline order: generators, processors, then router branches."""
     steps = []
@@ -136,8 +140,11 @@ class CeligoAdapter(PlatformAdapter):
         return job
 
     def retry_data(self, flow_id, step_id, key):
-        path = "/v1/flows/%s/%s/%s/data" % (path_segment(flow_id), path_segment(step_id), path_segment(key))
-        return self.client.request("GET", path).object()
+        return self.client.request("GET", _retry_data_path(flow_id, step_id, key)).object()
+
+    def put_retry_data(self, flow_id, step_id, key, envelope):
+        # A full replace: the whole envelope goes back (retryDataKey, stage, pgExportId as the GET gave them).
+        self.client.request("PUT", _retry_data_path(flow_id, step_id, key), body=envelope, allow_empty=True)
 
     def get_connection(self, connection_id):
         raw = self.client.request("GET", "/v1/connections/%s" % path_segment(connection_id)).object()

@@ -69,6 +69,7 @@ class CeligoApp(EmulatorApp):
         route("POST", "/v1/flows/{flow}/{step}/retry", self.retry)
         route("POST", "/v1/flows/{flow}/{step}/retry_with_exponential_decay", self.retry)
         route("GET", "/v1/flows/{flow}/{step}/{key}/data", self.retry_data)
+        route("PUT", "/v1/flows/{flow}/{step}/{key}/data", self.put_retry_data)
         route("GET", "/v1/jobs/{job}", self.get_job)
         route("GET", "/v1/connections/{connection}", self.get_connection)
 
@@ -180,6 +181,14 @@ class CeligoApp(EmulatorApp):
     def retry_data(self, request):
         params = request.params
         return Reply(200, self.state.retry_data(params["flow"], params["step"], params["key"]))
+
+    def put_retry_data(self, request):
+        params = request.params
+        body = request.json()
+        if not isinstance(body, dict) or "data" not in body:
+            raise ApiError(400, "invalid_request", "The body must be the retry data envelope, with data")
+        self.state.put_retry_data(params["flow"], params["step"], params["key"], body)
+        return Reply(204)
 
 
 def _error_filter(request):

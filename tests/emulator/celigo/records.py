@@ -10,7 +10,7 @@ from ..core.app import iso, now_iso, parse_iso
 JOB_STAGES = ("queued", "running", "completed")
 # Scenario error keys the emulator keeps to itself (never returned by the API) or stores in slots.
 _ERROR_SLOTS = {"_flowId", "_stepId", "errorId", "retryDataKey", "occurredAt", "source", "code", "message",
-                "classification", "tags", "fail_again", "resolvedAt", "resolvedBy", "retry_data"}
+                "classification", "tags", "fail_again", "resolvedAt", "resolvedBy", "retry_data", "fail_unless"}
 _IDS = itertools.count(1)
 
 
@@ -29,7 +29,7 @@ class ErrorRecord:
     """One error; slots keep 100,000 of them small."""
 
     __slots__ = ("flow_id", "step_id", "errorId", "retryDataKey", "occurredAt", "source", "code", "message",
-                 "classification", "tags", "fail_again", "resolvedAt", "resolvedBy", "extra")
+                 "classification", "tags", "fail_again", "fail_unless", "resolvedAt", "resolvedBy", "extra")
 
     @classmethod
     def from_scenario(cls, raw):
@@ -45,6 +45,8 @@ class ErrorRecord:
         record.classification = raw.get("classification")
         record.tags = raw.get("tags")
         record.fail_again = int(raw.get("fail_again") or 0)
+        # {field: JSON type}: a retry fails again until the record's retry data has these fields with these types
+        record.fail_unless = dict(raw.get("fail_unless") or {}) or None
         record.resolvedAt = raw.get("resolvedAt")
         record.resolvedBy = raw.get("resolvedBy")
         record.extra = {key: value for key, value in raw.items() if key not in _ERROR_SLOTS} or None
@@ -77,6 +79,8 @@ class ErrorRecord:
     def to_scenario(self):
         out = self.to_api()
         out.update({"_flowId": self.flow_id, "_stepId": self.step_id, "fail_again": self.fail_again})
+        if self.fail_unless:
+            out["fail_unless"] = dict(self.fail_unless)
         return out
 
 

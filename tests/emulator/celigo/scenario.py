@@ -2,7 +2,9 @@
 
 A scenario is a JSON-serialisable dict: token, user_id, connections, integrations, exports, imports,
 flows (abstract flows carry the steps; instances point at them with ``_abstractFlowId``) and errors
-(``fail_again`` and ``retry_data`` are the emulator's own and never returned by the API).
+(``fail_again``, ``retry_data`` and ``fail_unless`` are the emulator's own and never returned by the API;
+``fail_unless: {field: JSON type}`` makes a retry fail again until the record's retry data has that field with that
+type, as a patched record fixes it).
 """
 
 import random

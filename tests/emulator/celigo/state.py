@@ -18,6 +18,15 @@ MAX_RETRY_KEYS = 1000
 _FLOW_INTERNAL = ("connection_overrides", "_abstractFlowId", "pageGenerators", "pageProcessors", "routers")
 
 
+def _json_type(value):
+    """The JSON type name of a decoded value (``number`` for int and float, not bool)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", dict: "object", list: "array", type(None): "null"}.get(type(value), "unknown")
+
+
 class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attributes
     """The Celigo emulator's state (see ``EmulatorState``)."""
 
@@ -43,6 +52,7 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
             self.steps = {flow_id: self._compute_steps(flow_id) for flow_id in self.flows}
             self.errors, self.jobs, self.pending = {}, {}, []
             self.retry_counts, self.runs, self.retry_payloads = {}, {}, {}
+            self.retry_envelopes, self.retry_data_puts = {}, {}  # envelopes replaced by PUT .../data, PUTs per key
             self._seq = 0
             self._load_errors(scenario.get("errors", []))
 
@@ -272,17 +282,41 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
             step = self.require_step(flow_id, step_id)
             if key not in step.keys:
                 raise ApiError(404, "no_retrydata_found", "No retry data found for the given retryDataKey.")
-            steps = self.steps[flow_id]
-            kind, generator = steps[step_id]
-            number = zlib.crc32(key.encode("utf-8"))
-            data = self.retry_payloads.get((flow_id, step_id, key)) or {
-                "id": "REC-%06d" % (number % 1000000), "externalId": key[:12], "amount": (number % 100000) / 100.0,
-                "status": "pending"}
-            first_generator = next((sid for sid, (dummy, is_generator) in steps.items() if is_generator), step_id)
-            return {"retryDataKey": key, "data": copy.deepcopy(data), "pgExportId": first_generator,
-                    "stage": "page_generator" if generator else "page_processor_%s" % kind,
-                    "oneToMany": False, "pathToMany": None, "childIndex": None,
-                    "traceKey": data.get("id") if isinstance(data, dict) else None}
+            return copy.deepcopy(self._envelope(flow_id, step_id, key))
+
+    def put_retry_data(self, flow_id, step_id, key, envelope):
+        """Replace a key's stored envelope (the reference's full replace); the identifying fields must stay."""
+        with self.lock:
+            current = self.retry_data(flow_id, step_id, key)
+            changed = [name for name in ("retryDataKey", "stage", "pgExportId") if envelope.get(name) != current.get(name)]
+            if changed:
+                raise ApiError(400, "invalid_request", "%s must match the stored retry data" % ", ".join(changed))
+            self.retry_envelopes[(flow_id, step_id, key)] = copy.deepcopy(envelope)
+            self.retry_data_puts[key] = self.retry_data_puts.get(key, 0) + 1
+
+    def _data_fixed(self, record):
+        """True when the record's retry data has every field ``fail_unless`` names, with the type it names."""
+        if not record.fail_unless:
+            return True
+        data = self._envelope(record.flow_id, record.step_id, record.retryDataKey).get("data")
+        data = data if isinstance(data, dict) else {}
+        return all(_json_type(data.get(field)) == kind for field, kind in record.fail_unless.items())
+
+    def _envelope(self, flow_id, step_id, key):
+        stored = self.retry_envelopes.get((flow_id, step_id, key))
+        if stored is not None:
+            return stored
+        steps = self.steps[flow_id]
+        kind, generator = steps[step_id]
+        number = zlib.crc32(key.encode("utf-8"))
+        data = self.retry_payloads.get((flow_id, step_id, key)) or {
+            "id": "REC-%06d" % (number % 1000000), "externalId": key[:12], "amount": (number % 100000) / 100.0,
+            "status": "pending"}
+        first_generator = next((sid for sid, (dummy, is_generator) in steps.items() if is_generator), step_id)
+        return {"retryDataKey": key, "data": copy.deepcopy(data), "pgExportId": first_generator,
+                "stage": "page_generator" if generator else "page_processor_%s" % kind,
+                "oneToMany": False, "pathToMany": None, "childIndex": None,
+                "traceKey": data.get("id") if isinstance(data, dict) else None}
 
     # Jobs: queued -> running -> completed, one stage per poll or by time, whichever is first.
 
@@ -322,7 +356,7 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
         step = self._step_errors(job.flow_id, job.step_id)
         for record in job.records:
             step.settle(record, self._next_seq(), when, self.user_id)
-            if record.fail_again > 0:
+            if record.fail_again > 0 or not self._data_fixed(record):
                 step.add_open(self._next_seq(), record.failed_again(when))
                 job.num_error += 1
             else:

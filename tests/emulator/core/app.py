@@ -5,7 +5,9 @@ the request log and the admin endpoints under ``/_emulator``; a platform subclas
 its auth check and its handlers. server.py serves an app over HTTP.
 """
 
+import collections
 import json
+import math
 import re
 import threading
 import time
@@ -20,6 +22,7 @@ BASE_SWITCHES = {
     "latency_ms": 0,
     "rate_limit_every": 0,
     "retry_after": 1,
+    "rate_window": None,  # [requests, seconds]: at most that many API requests in any sliding window of that length
     "faults": [],
     "strict": False,
     "log_requests": True,
@@ -175,6 +178,8 @@ class EmulatorApp:
         self.routes = []
         self.request_log = []
         self.request_count = 0
+        self.window_sends = collections.deque()  # when the requests the rate window let through arrived
+        self.clock = time.monotonic  # the rate window's clock (tests replace it)
         self.violations = []
         self.internal_errors = []
         self.base_url = ""
@@ -255,11 +260,35 @@ class EmulatorApp:
                                 {"Retry-After": str(self.switches["retry_after"])})
             reply.injected = True
         else:
-            reply = self.dispatch(request)
-            if validator is not None:
-                self._record(request, "response", reply.status, validator.check_response(
-                    request.method, request.path, reply.status, reply.headers, reply.payload(), reply.content_type))
+            reply = self._over_rate_window()
+            if reply is None:
+                reply = self.dispatch(request)
+                if validator is not None:
+                    self._record(request, "response", reply.status, validator.check_response(
+                        request.method, request.path, reply.status, reply.headers, reply.payload(), reply.content_type))
         self.log(request, reply.status, fault)
+        return reply
+
+    def _over_rate_window(self):
+        """A 429 when the ``rate_window`` switch ([requests, seconds]) has let through as many requests in the last
+        ``seconds`` (a sliding window, as Cloudflare's 1,200 requests per 5 minutes), with Retry-After the seconds,
+        rounded up, until the oldest of them leaves the window; None to let the request through (and count it)."""
+        window = self.switches["rate_window"]
+        if not window:
+            return None
+        limit, seconds = int(window[0]), float(window[1])
+        with self.lock:
+            now = self.clock()
+            sends = self.window_sends
+            while sends and sends[0] <= now - seconds:
+                sends.popleft()
+            if len(sends) < limit:
+                sends.append(now)
+                return None
+            wait = max(1, int(math.ceil(sends[0] + seconds - now)))
+        reply = error_reply(429, "too_many_requests", "Rate limit exceeded: %d requests per %g s. Retry later." % (limit, seconds),
+                            {"Retry-After": str(wait)})
+        reply.injected = True
         return reply
 
     def dispatch(self, request):

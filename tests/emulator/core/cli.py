@@ -1,5 +1,6 @@
 """Command-line switches every platform's emulator takes."""
 
+import argparse
 import json
 
 from . import scenario_files
@@ -7,6 +8,18 @@ from . import scenario_files
 
 def _retry_after(value):
     return int(value) if value.isdigit() else value  # a non-integer header value is allowed on purpose
+
+
+def parse_rate_window(value):
+    """``REQUESTS/SECONDS``, e.g. ``1200/300`` (Cloudflare's API limit) or ``60/5`` (the same rate, scaled down)."""
+    count, dummy, seconds = value.partition("/")
+    try:
+        window = [int(count), float(seconds)]
+    except ValueError:
+        window = None
+    if window is None or window[0] < 1 or window[1] <= 0:
+        raise argparse.ArgumentTypeError("use REQUESTS/SECONDS, e.g. 60/5, not %r" % value)
+    return window
 
 
 def add_common_arguments(parser):
@@ -19,12 +32,15 @@ def add_common_arguments(parser):
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--rate-limit-every", type=int, default=0, help="answer every Nth API request with 429")
     parser.add_argument("--retry-after", type=_retry_after, default=1, help="Retry-After value sent with the 429s")
+    parser.add_argument("--rate-window", type=parse_rate_window, metavar="REQUESTS/SECONDS",
+                        help="answer 429 (Retry-After: seconds until the window frees) beyond REQUESTS API requests in any "
+                             "SECONDS, e.g. 1200/300 like Cloudflare's API")
     parser.add_argument("--faults", metavar="JSON", help="fault rules as a JSON list")
 
 
 def common_switches(args):
     return dict(latency_ms=args.latency_ms, rate_limit_every=args.rate_limit_every, retry_after=args.retry_after,
-                faults=json.loads(args.faults) if args.faults else [])
+                rate_window=args.rate_window, faults=json.loads(args.faults) if args.faults else [])
 
 
 def add_scenario_arguments(parser, example, contract):

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 
 class Api:

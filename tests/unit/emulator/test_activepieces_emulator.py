@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from emulator.activepieces import state as ap
+from ansible_collections.flowops.ipaas.tests.emulator.activepieces import state as ap
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -9,9 +9,9 @@ import time
 import pytest
 import requests
 
-from emulator.cloudflare import state as cf
-from emulator.cloudflare.api import CONTRACT_PATH
-from emulator.__main__ import build_parser
+from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
+from ansible_collections.flowops.ipaas.tests.emulator.cloudflare.api import CONTRACT_PATH
+from ansible_collections.flowops.ipaas.tests.emulator.__main__ import build_parser
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = cf.generate(workflows=2, instances=25, errored_share=0.6, fail_again_share=0.3, seed=3)

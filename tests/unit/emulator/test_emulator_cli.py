@@ -8,10 +8,10 @@ import sys
 import pytest
 import requests
 
-from emulator.celigo import scenario as scenarios
-from emulator.core import scenario_files
-from emulator.celigo import CeligoApp
-from emulator.core.server import EmulatorServer, check_loopback
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.core import scenario_files
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import CeligoApp
+from ansible_collections.flowops.ipaas.tests.emulator.core.server import EmulatorServer, check_loopback
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 
 def import_connection(api, flow_id):

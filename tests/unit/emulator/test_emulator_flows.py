@@ -2,7 +2,7 @@
 
 import requests
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 
 def test_missing_authorization_header_gets_bare_unauthorized_body(celigo_emulator):

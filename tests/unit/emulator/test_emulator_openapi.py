@@ -7,9 +7,9 @@ import textwrap
 
 import requests
 
-from emulator.celigo import scenario as scenarios
-from emulator.celigo import openapi_validator
-from emulator.core.app import Reply
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import openapi_validator
+from ansible_collections.flowops.ipaas.tests.emulator.core.app import Reply
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -123,8 +123,10 @@ def test_fixture_teardown_fails_the_test_on_a_violation(tmp_path):
         def test_sends_a_good_body(celigo_emulator):
             requests.get(celigo_emulator.url + "/v1/flows", headers={"Authorization": "Bearer " + celigo_emulator.token}, timeout=10)
     """))
+    # A project of its own using the emulator as a standalone package: none of ansible-test's pytest plugins.
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_PLUGINS"}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120, cwd=str(tmp_path), check=False)
+                            capture_output=True, text=True, timeout=120, cwd=str(tmp_path), check=False, env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     # pytest reports the call as passed and the teardown as an error: the run fails.
     assert "2 passed, 1 error" in result.stdout

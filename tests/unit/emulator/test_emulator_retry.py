@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 RETRY_PATHS = ("retry", "retry_with_exponential_decay")
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from emulator.celigo import scenario as scenarios
-from emulator.core import scenario_files
-from emulator.celigo.state import CeligoState
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.core import scenario_files
+from ansible_collections.flowops.ipaas.tests.emulator.celigo.state import CeligoState
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 
 
 @pytest.fixture

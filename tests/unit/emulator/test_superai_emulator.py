@@ -13,9 +13,9 @@ import uuid
 import pytest
 import requests
 
-from emulator.core import scenario_files
-from emulator.superai.contract import contract_validator
-from emulator.superai.state import SuperAIState, execution_ids, flow_ids, generate, parse_spec
+from ansible_collections.flowops.ipaas.tests.emulator.core import scenario_files
+from ansible_collections.flowops.ipaas.tests.emulator.superai.contract import contract_validator
+from ansible_collections.flowops.ipaas.tests.emulator.superai.state import SuperAIState, execution_ids, flow_ids, generate, parse_spec
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIST = "/api/flow-executions"

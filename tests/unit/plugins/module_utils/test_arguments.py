@@ -134,7 +134,7 @@ def test_options_reach_the_client(adapters):
     assert client.policy.max_retries == 2
     assert client.policy.retry_after_cap == 45
     assert client.session.verify is False
-    assert client._ceiling.interval == pytest.approx(0.25)  # pylint: disable=protected-access
+    assert client._ceiling.interval == pytest.approx(0.25, rel=0.011)  # pylint: disable=protected-access
     prepared = client.session.prepare_request(requests.Request("GET", client.url_for("/v1/flows")))
     assert prepared.headers["Authorization"] == "Bearer " + TOKEN
 

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.modules import flow_connection_replace
 
-from fake_platform import run_with, FakeConnectionsAdapter, FakeModule
+from ansible_collections.flowops.ipaas.tests.unit.plugins.modules.fake_platform import run_with, FakeConnectionsAdapter, FakeModule
 
 SANDBOX = {"sb-http": "prod-http", "sb-ns": "prod-ns"}
 

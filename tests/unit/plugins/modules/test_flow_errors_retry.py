@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_retry
 
-from fake_platform import FakeAdapter, FakeModule, run_with
+from ansible_collections.flowops.ipaas.tests.unit.plugins.modules.fake_platform import FakeAdapter, FakeModule, run_with
 
 
 def module(check_mode=False, **params):

@@ -90,7 +90,7 @@ def test_other_platforms_refuse_x_api_key_in_one_line(platform):
 
 @pytest.mark.parametrize("form, secret", [("bearer", "token"), ("x-api-key", "api_key")])
 def test_both_auth_forms_reach_the_emulator(superai_emulator_factory, form, secret):
-    from emulator.superai.state import flow_ids, generate  # pylint: disable=import-outside-toplevel
+    from ansible_collections.flowops.ipaas.tests.emulator.superai.state import flow_ids, generate  # pylint: disable=import-outside-toplevel
     handle = superai_emulator_factory(generate(flows=1, executions=2, seed=2))
     header, prefix = SuperAIAdapter.auth(form)
     client = Client(handle.url, getattr(handle, secret), auth_header=header, auth_prefix=prefix)
