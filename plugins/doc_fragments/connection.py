@@ -93,7 +93,7 @@ options:
         account's API limit. Requests go 1 % under it.
       - Adaptive. An HTTP 429 halves the rate and holds every thread back for its C(Retry-After); the rate then
         climbs back by 5 % of the cap a second, never above it.
-      - V(0) means no cap: nothing is paced, and a 429 only holds every thread back for its C(Retry-After).
+      - V(0) means no cap; nothing is paced, and a 429 only holds every thread back for its C(Retry-After).
     type: float
     default: 0
 requirements:
