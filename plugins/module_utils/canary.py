@@ -15,9 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.retry import TO_RETRY, reconcile, wait_for_jobs
+from ansible_collections.flowops.ipaas.plugins.module_utils.retry import TO_RETRY, wait_and_reconcile
 
 CANARY_SPEC = dict(
     canary_keys=dict(type="int", default=0, no_log=False),  # a count, not a secret
@@ -140,15 +139,8 @@ class CanaryWaves:
         """Wait for the wave's jobs and reconcile its keys; returns why the outcome is unknown, or None."""
         if not retried:
             return None
-        try:
-            wait_for_jobs(self.ctx, jobs, self.wait_timeout, self.poll_interval)
-            reconcile(self.ctx, jobs)
-        except ControllerGone:
-            raise
-        except FlowOpsError as exc:
-            self.ledger.set_outcome(retried, "pending")
-            return "the retries could not be reconciled: %s" % _one_line(exc)
-        return None
+        dummy, error = wait_and_reconcile(self.ctx, jobs, retried, self.wait_timeout, self.poll_interval)
+        return "the retries could not be reconciled: %s" % _one_line(error) if error else None
 
     def _message(self, wave, failed, place):
         left = len(self.ledger.keys(_HELD))

@@ -10,6 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import batches
+from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.resume import SUBMITTING
 
@@ -163,6 +164,21 @@ def _waiting_progress(ctx, jobs):
     running = [job for job in jobs if not job["done"]]
     ctx.progress("waiting", sum(job["keys"] for job in jobs if job["done"]), sum(job["keys"] for job in jobs), len(running),
                  final=not running)
+
+
+def wait_and_reconcile(ctx, jobs, keys, timeout, interval):
+    """Wait for ``jobs``, then reconcile them. Returns ``(finished, error)``: False when some job was still running
+    after ``timeout``, and the FlowOpsError that left the outcome unknown (``keys`` are then ``pending``) or None."""
+    finished = True
+    try:
+        finished = wait_for_jobs(ctx, jobs, timeout, interval)
+        reconcile(ctx, jobs)
+    except ControllerGone:
+        raise
+    except FlowOpsError as exc:
+        ctx.ledger.set_outcome(keys, "pending")
+        return finished, exc
+    return finished, None
 
 
 def reconcile(ctx, jobs):

@@ -299,15 +299,14 @@ backup_file:
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.controller import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
 from ansible_collections.flowops.ipaas.plugins.module_utils.replay import REPLAY_ACTIONS, account_unreplayable, start_replay
 from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
-    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, reconcile, submit, wait_for_jobs)
+    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, submit, wait_and_reconcile)
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
@@ -365,16 +364,11 @@ def _account(ctx, error, disabled, earlier):
 
 def _wait_and_reconcile(ctx, jobs):
     params = ctx.params
-    try:
-        if not wait_for_jobs(ctx, jobs, params["wait_timeout"], params["poll_interval"]):
-            ctx.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending"
-                     % params["wait_timeout"])
-        reconcile(ctx, jobs)
-    except ControllerGone:
-        raise
-    except FlowOpsError as exc:
-        ctx.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % exc)
-        ctx.ledger.set_outcome(ctx.ledger.keys("retried"), "pending")
+    finished, error = wait_and_reconcile(ctx, jobs, ctx.ledger.keys("retried"), params["wait_timeout"], params["poll_interval"])
+    if not finished:
+        ctx.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending" % params["wait_timeout"])
+    if error:
+        ctx.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % error)
 
 
 # Options a plan records and its apply run must repeat (see module_utils/plan.py).
