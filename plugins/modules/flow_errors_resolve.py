@@ -71,13 +71,8 @@ per_flow:
   description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
   returned: always
   type: dict
-  sample:
-    "6a0fc7eb7202049b32ea45b1":
-      name: "Orders to ERP (EU store)"
-      disabled: false
-      counts: {selected: 3, resolved: 3, failed: 0}
-      steps:
-        "6a0fcdfa3f8562a7b1a3b3f2": {selected: 3, resolved: 3, failed: 0}
+  sample: {"6a0fc7eb7202049b32ea45b1": {name: "Orders to ERP (EU store)", disabled: false, counts: {selected: 3, resolved: 3, failed: 0},
+                                        steps: {"6a0fcdfa3f8562a7b1a3b3f2": {selected: 3, resolved: 3, failed: 0}}}}
 jobs:
   description: Always empty; resolving creates no jobs. Kept so retry and resolve results share one shape.
   returned: always
@@ -90,31 +85,31 @@ not_open_error_ids:
   type: list
   elements: str
   sample: ["6a0fd1e2a1b2c3d4e5f60799"]
-backup_file:
-  description: Path of the backup written.
-  returned: when O(backup=true), errors were selected, and not in check mode
-  type: str
-  sample: /home/ops/.flowops/backups/resolve-20261120T043012Z-3f2b9c1e.jsonl
 run_id:
   description: Id of this run, recorded in the report.
   returned: always
   type: str
   sample: 3f2b9c1e8d4a4f6b9a0c2e7d5b1f8a36
+backup_file:
+  description: Path of the backup written.
+  returned: when O(backup=true), errors were selected, and not in check mode
+  type: str
+  sample: /home/ops/.flowops/backups/resolve-20261120T043012Z-3f2b9c1e.jsonl
 report_file:
   description: Path of the JSON report listing every error id with what was done.
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/resolve.json
-plan_file:
-  description: Path of the plan written (check mode) or applied (real run).
-  returned: when O(plan_file) is set
-  type: str
-  sample: /srv/flowops/plans/incident-42-resolve.json
 plan_sha256:
-  description: SHA-256 of the plan's keys in canonical order (see O(plan_file)); the value an approver pins.
+  description: SHA-256 of the plan's error ids in canonical order (see O(plan_file)); the value an approver pins.
   returned: when O(plan_file) is set
   type: str
   sample: 4b1d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c
+plan_file:
+  description: Path of the resolve plan written (check mode) or applied (real run).
+  returned: when O(plan_file) is set
+  type: str
+  sample: /srv/flowops/plans/incident-42-resolve.json
 plan:
   description: How the live selection compared with the plan in a real run, in error ids; C(planned) is the plan's size.
   returned: when O(plan_file) is set and not in check mode

@@ -251,12 +251,12 @@ report_file:
   type: str
   sample: /var/log/flowops/retry.json
 plan_file:
-  description: Path of the plan written (check mode) or applied (real run).
+  description: Path of the retry plan written (check mode) or applied (real run).
   returned: when O(plan_file) is set
   type: str
   sample: /srv/flowops/plans/incident-42.json
 plan_sha256:
-  description: SHA-256 of the plan's keys in canonical order (see O(plan_file)); the value an approver pins.
+  description: SHA-256 of the plan's retry data keys in canonical order (see O(plan_file)); the value an approver pins.
   returned: when O(plan_file) is set
   type: str
   sample: 9f2c4e0b7d1a3f5e8c6b4a2d0e9f7c5b3a1d8e6f4c2b0a9e7d5c3b1a0f8e6d4c
