@@ -238,6 +238,12 @@ main() {
     rm -rf "$RESULTS"
     mkdir -p "$RESULTS"
 
+    # awx.awx once, before the stages start side by side: lint needs it, and a unit test checks the workflow nodes
+    # against its docs (it would skip if the unit stage got there before lint had fetched it on a new machine).
+    if [[ " ${stages[*]} " =~ \ (unit|lint)\  ]] && ! ensure_awx_collection >/dev/null; then
+        echo "could not get awx.awx from the ansible wheel: the unit and lint stages need it"
+    fi
+
     # Next to a playbook stage, the unit and static stages run at the same time (their output is shown when they
     # end): the playbook runs leave CPU idle while they wait on each other and on the emulators.
     # FLOWOPS_TEST_SERIAL=1 runs every stage one after the other.
