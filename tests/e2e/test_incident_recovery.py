@@ -1,6 +1,7 @@
 """The incident_recovery role through playbooks/incident_recovery.yml against the emulator."""
 
 import json
+import os
 import re
 
 import pytest
@@ -23,14 +24,6 @@ def variables(emulator, report_dir, run_id):
             "incident_recovery_poll_interval": 0.2,
             "incident_recovery_report_dir": str(report_dir),
             "incident_recovery_run_id": run_id}
-
-
-def test_dry_run_shows_the_plan_and_changes_nothing(emulator, playbook_for, tmp_path):
-    result = playbook_for(emulator).run_playbook("incident_recovery.yml", variables(emulator, tmp_path / "r", "dry"), check=True)
-    assert result.rc == 0, result.output
-    assert emulator.non_get_requests() == []
-    assert "CHECK MODE" in result.stdout and "Would retry:" in result.stdout
-    assert not (tmp_path / "r").exists()
 
 
 def test_recovery_leaves_no_retryable_error_open_reports_and_reruns_unchanged(emulator, playbook_for, tmp_path):
@@ -70,16 +63,20 @@ def test_role_argument_spec_rejects_unknown_classification(emulator, playbook_fo
     assert emulator.requests == []
 
 
-def test_list_variables_given_as_text_select_the_same_as_yaml_lists(emulator, playbook_for, tmp_path):
+def test_dry_run_changes_nothing_and_text_lists_plan_the_same_as_yaml_lists(emulator, playbook_for, tmp_path):
     abstract = scenarios.abstract_flow_ids(emulator.scenario)
-    as_lists = dict(variables(emulator, tmp_path, "lists"), incident_recovery_retry_classifications=["intermittent", "rate_limit"])
-    as_text = dict(as_lists, incident_recovery_abstract_flow_ids=" %s ,%s," % tuple(abstract),
+    as_lists = dict(variables(emulator, tmp_path / "lists", "lists"), incident_recovery_retry_classifications=["intermittent", "rate_limit"])
+    as_text = dict(variables(emulator, tmp_path / "text", "text"), incident_recovery_abstract_flow_ids=" %s ,%s," % tuple(abstract),
                    incident_recovery_retry_classifications="intermittent,\n\n rate_limit\n", incident_recovery_resolve_classifications="duplicate")
     runner = playbook_for(emulator)
     plans = []
     for extra_vars in (as_lists, as_text):
         result = runner.run_playbook("incident_recovery.yml", extra_vars, check=True)
         assert result.rc == 0, result.output
+        # A dry run: the plan is shown, nothing is sent and no report folder is made.
+        assert "CHECK MODE" in result.stdout and "Would retry:" in result.stdout
+        assert emulator.non_get_requests() == []
+        assert not os.path.exists(extra_vars["incident_recovery_report_dir"])
         plans.append([line.strip(' ",') for line in result.stdout.splitlines() if re.search(r'"(Flows|Would retry|Would resolve):', line)])
     assert len(plans[0]) == 3 and plans[0] == plans[1]
     assert plans[0][0].startswith("Flows: 12 ")

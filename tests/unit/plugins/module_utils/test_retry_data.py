@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import sys
 
 import pytest
 
@@ -55,6 +56,14 @@ def test_a_template_that_fails_on_a_record_names_the_option_and_the_key(template
 def test_a_template_that_does_not_compile_is_refused_up_front(template):
     with pytest.raises(ValidationError, match="^retry_data_template: "):
         new_data(retry_data_template=template)
+
+
+def test_without_jinja2_a_template_is_refused_in_one_line_and_a_patch_still_works(monkeypatch):
+    for name in ("jinja2", "jinja2.sandbox"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if jinja2 were not installed
+    with pytest.raises(ValidationError, match="^retry_data_template: needs the jinja2 Python library"):
+        new_data(retry_data_template="data")
+    assert new_data(retry_data_patch={"a": 1})("k1", {"b": 2}, {}) == {"a": 1, "b": 2}
 
 
 def test_the_diff_shows_the_first_keys_each_side_capped_and_says_how_many_more():
