@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # The callback that saves registered results (instead of a copy task costing two module runs per playbook).
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+# The bytecode cache for module processes (tests/module_bytecode/sitecustomize.py says why); FLOWOPS_TEST_BYTECODE_CACHE
+# set to an empty value turns it off.
+BYTECODE_SITE = Path(__file__).resolve().parent / "module_bytecode"
+BYTECODE_CACHE = os.environ.get("FLOWOPS_TEST_BYTECODE_CACHE", str(ROOT / ".build" / "module-bytecode"))
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "NETRC")
 
 
@@ -24,6 +28,14 @@ def collections_dir():
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(ROOT, target_is_directory=True)
     return base
+
+
+def bytecode_cache_env(environ):
+    """The variables that give the module processes of a run started with ``environ`` the bytecode cache."""
+    if not BYTECODE_CACHE:
+        return {}
+    return {"PYTHONPATH": os.pathsep.join(filter(None, (str(BYTECODE_SITE), environ.get("PYTHONPATH")))),
+            "FLOWOPS_TEST_BYTECODE_CACHE": BYTECODE_CACHE}
 
 
 def playbook_env(workdir, api_url, token, extra=None):
@@ -46,6 +58,7 @@ def playbook_env(workdir, api_url, token, extra=None):
         "FLOWOPS_API_URL": api_url,
         "FLOWOPS_API_TOKEN": token,
     })
+    env.update(bytecode_cache_env(env))
     env.pop("FLOWOPS_PLATFORM", None)
     for key, value in (extra or {}).items():
         if value is None:

@@ -71,10 +71,10 @@ flows:
   elements: dict
   contains:
     _id:
-      description: Flow id.
+      description: Id of the flow whose steps were checked.
       type: str
     name:
-      description: Flow name.
+      description: Name of that flow.
       type: str
     changed:
       description: Whether connections of this flow were (or in check mode would be) replaced.

@@ -96,7 +96,7 @@ backup_file:
   type: str
   sample: /home/ops/.flowops/backups/resolve-20261120T043012Z-3f2b9c1e.jsonl
 report_file:
-  description: Path of the JSON report listing every error id with what was done.
+  description: Path of the JSON report, one entry per error id with its action (resolved, failed, not_in_plan) and reason.
   returned: when O(report_file) is set and not in check mode
   type: str
   sample: /var/log/flowops/resolve.json

@@ -10,6 +10,7 @@ import ansible_runner
 import yaml
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.playbook_env import bytecode_cache_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -19,7 +20,7 @@ def run_like_awx(private_data_dir, envvars, survey):
     """One job: the playbook through ansible-runner with the credential as environment and the survey as extra vars."""
     private_data_dir.mkdir()
     result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / "incident_recovery.yml"),
-                                envvars=envvars, extravars=survey, quiet=True,
+                                envvars=dict(envvars, **bytecode_cache_env(os.environ)), extravars=survey, quiet=True,
                                 inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
     stdout = result.stdout.read()
     events = list(result.events)

@@ -10,7 +10,7 @@ import ansible_runner
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
-from ansible_collections.flowops.ipaas.tests.playbook_env import collections_dir
+from ansible_collections.flowops.ipaas.tests.playbook_env import bytecode_cache_env, collections_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 def run_like_awx(private_data_dir, playbook, envvars, survey, check=False):
     private_data_dir.mkdir()
     result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / playbook),
-                                envvars=envvars, extravars=survey, quiet=True, cmdline="--check" if check else None,
+                                envvars=dict(envvars, **bytecode_cache_env(os.environ)), extravars=survey, quiet=True, cmdline="--check" if check else None,
                                 inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
     stdout = result.stdout.read()
     stats = next(e for e in result.events if e["event"] == "playbook_on_stats")["event_data"].get("artifact_data", {})

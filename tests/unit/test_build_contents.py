@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import shutil
 import subprocess
@@ -85,7 +86,20 @@ def copy_ignore(directory, names):
 def tarball_names(tmp_path_factory):
     if not os.path.isfile(os.path.join(ROOT, "galaxy.yml")):
         pytest.skip("no galaxy.yml: this is an installed collection, not a checkout")
-    work = tmp_path_factory.mktemp("build")
+    # ansible-test units runs each test in a forked process, so a module fixture's value dies with its test: the
+    # names are kept in the session's temp folder, and the tarball is built once per worker rather than per test.
+    saved = tmp_path_factory.getbasetemp() / "tarball-names.json"
+    if saved.is_file():
+        return set(json.loads(saved.read_text()))
+    names = build_tarball_names(tmp_path_factory.mktemp("build"))
+    partial = saved.with_name("%s.%d" % (saved.name, os.getpid()))
+    partial.write_text(json.dumps(sorted(names)))
+    partial.replace(saved)
+    return names
+
+
+def build_tarball_names(work):
+    """The file names in a tarball built from a copy of the checkout with local clutter planted in it."""
     source = str(work / "ipaas")
     shutil.copytree(ROOT, source, ignore=copy_ignore)
     for path in CLUTTER:
