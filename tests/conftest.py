@@ -15,7 +15,7 @@ import pytest
 
 COLLECTION = "ansible_collections.flowops.ipaas"
 # Helper modules that exist only under the collection's name; imported bare they would be second copies.
-HELPERS = ("emulator", "playbook_env", "fake_platform", "faults.harness", "faults.servers")
+HELPERS = ("emulator", "playbook_env", "fake_platform", "faults.harness", "faults.servers", "awx_job")
 
 
 def _ensure_collection_importable():

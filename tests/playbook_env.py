@@ -84,6 +84,20 @@ class Outcome:
     def output(self):
         return self.stdout + self.stderr
 
+    def failure_messages(self, count):
+        """The messages of r0 .. r<count - 1>, tasks run with ``ignoring_errors``; each must have failed."""
+        results = [self.results.get("r%d" % index) for index in range(count)]
+        not_failed = [index for index, result in enumerate(results) if not (result and result.get("failed"))]
+        if not_failed:
+            raise AssertionError("tasks %s did not fail: %s" % (not_failed, [results[index] for index in not_failed]))
+        return [result["msg"] for result in results]
+
+
+def ignoring_errors(tasks):
+    """``tasks``, each with ignore_errors: one ansible-playbook run checks several failures that each stop a task before
+    any request, instead of one run (and one start-up) a failure."""
+    return [dict(task, ignore_errors=True) for task in tasks]
+
 
 class Playbook:
     """Writes one-play playbooks from task dicts and runs them with ansible-playbook against ``api_url``.

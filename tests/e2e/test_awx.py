@@ -6,26 +6,13 @@ import re
 import sys
 from pathlib import Path
 
-import ansible_runner
 import yaml
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
-from ansible_collections.flowops.ipaas.tests.playbook_env import bytecode_cache_env
+from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def run_like_awx(private_data_dir, envvars, survey):
-    """One job: the playbook through ansible-runner with the credential as environment and the survey as extra vars."""
-    private_data_dir.mkdir()
-    result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / "incident_recovery.yml"),
-                                envvars=dict(envvars, **bytecode_cache_env(os.environ)), extravars=survey, quiet=True,
-                                inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
-    stdout = result.stdout.read()
-    events = list(result.events)
-    stats = next(e for e in events if e["event"] == "playbook_on_stats")["event_data"].get("artifact_data", {})
-    return result, stdout, events, stats
 
 
 def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environment(celigo_emulator_factory, collections_path, tmp_path,
@@ -57,7 +44,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
               "incident_recovery_since": "2026-11-01T00:00:00Z", "incident_recovery_report_dir": str(reports),
               "incident_recovery_poll_interval": 0.2, "incident_recovery_run_id": "awx", "incident_recovery_rounds": 1,
               "incident_recovery_stats_max_keys": 2, "incident_recovery_progress_interval": 5}  # the survey's default: async
-    result, stdout, events, stats = run_like_awx(tmp_path / "runner", envvars, survey)
+    result, stdout, events, stats = run_like_awx(tmp_path / "runner", "incident_recovery.yml", envvars, survey)
     assert result.status == "successful", stdout
     assert result.rc == 0
     assert emulator.token not in stdout
@@ -87,7 +74,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     # An abstract flow id that finds no flow fails the job in one line naming the variable; nothing is retried.
     emulator.clear_requests()
     bogus = dict(survey, incident_recovery_abstract_flow_ids_text="ffffffffffffffffffffffff\n", incident_recovery_run_id="bogus")
-    result, stdout, events, stats = run_like_awx(tmp_path / "bogus", envvars, bogus)
+    result, stdout, events, stats = run_like_awx(tmp_path / "bogus", "incident_recovery.yml", envvars, bogus)
     assert result.status == "failed", stdout
     failed = [e["event_data"]["res"]["msg"] for e in events if e["event"] == "runner_on_failed"]
     assert failed == ["incident_recovery_abstract_flow_ids: abstract flow ffffffffffffffffffffffff has no flows"
@@ -95,7 +82,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     assert emulator.non_get_requests() == []
 
     # With incident_recovery_allow_empty the same job ends green with zero counts.
-    result, stdout, events, stats = run_like_awx(tmp_path / "allowed", envvars, dict(bogus, incident_recovery_allow_empty=True))
+    result, stdout, events, stats = run_like_awx(tmp_path / "allowed", "incident_recovery.yml", envvars, dict(bogus, incident_recovery_allow_empty=True))
     assert result.status == "successful", stdout
     assert stats["flowops_incident_recovery"]["flows"] == 0
     assert set(stats["flowops_incident_recovery"]["counts"].values()) == {0}

@@ -6,24 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-import ansible_runner
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
-from ansible_collections.flowops.ipaas.tests.playbook_env import bytecode_cache_env, collections_dir
+from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
+from ansible_collections.flowops.ipaas.tests.playbook_env import collections_dir
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def run_like_awx(private_data_dir, playbook, envvars, survey, check=False):
-    private_data_dir.mkdir()
-    result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / playbook),
-                                envvars=dict(envvars, **bytecode_cache_env(os.environ)), extravars=survey, quiet=True, cmdline="--check" if check else None,
-                                inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
-    stdout = result.stdout.read()
-    stats = next(e for e in result.events if e["event"] == "playbook_on_stats")["event_data"].get("artifact_data", {})
-    return result, stdout, stats
 
 
 def test_promotion_from_survey_answers_publishes_its_summary_with_set_stats(celigo_emulator_factory, tmp_path, monkeypatch):
@@ -42,14 +31,14 @@ def test_promotion_from_survey_answers_publishes_its_summary_with_set_stats(celi
               "environment_promotion_allow_empty": "false", "environment_promotion_report_dir": str(reports),
               "environment_promotion_run_id": "awx", "environment_promotion_stats_max_flows": 3}
 
-    result, stdout, stats = run_like_awx(tmp_path / "plan", "environment_promotion.yml", envvars, survey, check=True)
+    result, stdout, _events, stats = run_like_awx(tmp_path / "plan", "environment_promotion.yml", envvars, survey, check=True)
     assert result.status == "successful", stdout
     assert emulator.non_get_requests() == []
     planned = stats["flowops_environment_promotion"]
     assert planned["check_mode"] is True and planned["markdown_report"] is None
     assert planned["counts"] == {"selected": 5, "changed": 5, "unchanged": 0, "failed": 0, "smoke_runs": 0}
 
-    result, stdout, stats = run_like_awx(tmp_path / "apply", "environment_promotion.yml", envvars, survey)
+    result, stdout, _events, stats = run_like_awx(tmp_path / "apply", "environment_promotion.yml", envvars, survey)
     assert result.status == "successful", stdout
     published = stats["flowops_environment_promotion"]
     assert published["run_id"] == "awx" and published["check_mode"] is False
@@ -62,7 +51,7 @@ def test_promotion_from_survey_answers_publishes_its_summary_with_set_stats(celi
     # A map line that is not old=new fails in one line naming the variable, before any request.
     emulator.clear_requests()
     bad = dict(survey, environment_promotion_connection_map="%s %s" % (sandbox, production))
-    result, stdout, stats = run_like_awx(tmp_path / "bad", "environment_promotion.yml", envvars, bad)
+    result, stdout, _events, stats = run_like_awx(tmp_path / "bad", "environment_promotion.yml", envvars, bad)
     assert result.status == "failed"
     failed = [e["event_data"]["res"]["msg"] for e in result.events if e["event"] == "runner_on_failed"]
     assert failed == ["environment_promotion_connection_map: not an old=new pair: %s %s" % (sandbox, production)]

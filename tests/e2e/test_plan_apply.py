@@ -7,13 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-import ansible_runner
 import pytest
 
 from ansible_collections.flowops.ipaas.tests.emulator.activepieces import scenario as ap
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
+from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MIX = {"intermittent": 3, "duplicate": 1}
 
@@ -210,16 +209,10 @@ def test_plan_and_apply_on_activepieces(activepieces_emulator_factory, playbook_
 
 
 def run_role_like_awx(private_data_dir, emulator, collections_path, extra_vars, check):
-    """The incident_recovery playbook through ansible-runner, as an AWX job runs it; returns (result, stdout, set_stats)."""
-    private_data_dir.mkdir()
+    """The incident_recovery playbook as an AWX job runs it; returns (result, stdout, set_stats)."""
     envvars = {"FLOWOPS_API_TOKEN": emulator.token, "FLOWOPS_API_URL": emulator.url,
                "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "ANSIBLE_NOCOLOR": "1"}
-    result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / "incident_recovery.yml"),
-                                envvars=envvars, extravars=extra_vars, quiet=True, cmdline="--check" if check else None,
-                                inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
-    stdout = result.stdout.read()
-    events = list(result.events)
-    stats = next(e for e in events if e["event"] == "playbook_on_stats")["event_data"].get("artifact_data", {})
+    result, stdout, _events, stats = run_like_awx(private_data_dir, "incident_recovery.yml", envvars, extra_vars, check=check)
     return result, stdout, stats
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ansible_collections.flowops.ipaas.tests.emulator.superai.state import execution_ids, flow_ids, generate
+from ansible_collections.flowops.ipaas.tests.playbook_env import ignoring_errors
 
 ENV = {"FLOWOPS_PLATFORM": "superai"}
 STEP = "executions"
@@ -224,10 +225,9 @@ def test_what_superai_cannot_do_fails_in_one_line_before_any_request(emulator, r
         {"flowops.ipaas.flow_errors_retry": {"flow_ids": flows, "strategy": "latest_version"}},
         {"flowops.ipaas.flow_errors_info": {"flow_ids": flows, "resolved": True}},
     ]
-    result = run([dict(task, ignore_errors=True) for task in tasks])
+    result = run(ignoring_errors(tasks))
     assert result.rc == 0, result.output
-    messages = [result["r%d" % n]["msg"] for n in range(len(tasks))]
-    assert all(result["r%d" % n]["failed"] for n in range(len(tasks)))
+    messages = result.failure_messages(len(tasks))
     assert messages[0].startswith("platform 'superai' does not support flow_connection_replace; ")
     assert messages[1] == "platform 'superai' does not support strategy 'exponential_decay'; use one of retry"
     assert messages[2].startswith("platform 'superai' does not support abstract_flow_id; ")
