@@ -13,10 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # The callback that saves registered results (instead of a copy task costing two module runs per playbook).
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
-# The bytecode cache for module processes (tests/module_bytecode/sitecustomize.py says why); FLOWOPS_TEST_BYTECODE_CACHE
-# set to an empty value turns it off.
+# Two caches cut what every run pays again for the same sources: the bytecode of the module processes
+# (tests/module_bytecode/sitecustomize.py says why) and ansible-playbook's module payloads
+# (tests/callback_plugins/flowops_ansiballz_cache.py). FLOWOPS_TEST_BYTECODE_CACHE or FLOWOPS_TEST_ANSIBALLZ_CACHE
+# set to an empty value turns that one off.
 BYTECODE_SITE = Path(__file__).resolve().parent / "module_bytecode"
 BYTECODE_CACHE = os.environ.get("FLOWOPS_TEST_BYTECODE_CACHE", str(ROOT / ".build" / "module-bytecode"))
+ANSIBALLZ_CACHE = os.environ.get("FLOWOPS_TEST_ANSIBALLZ_CACHE", str(ROOT / ".build" / "ansiballz"))
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "NETRC")
 
 
@@ -30,12 +33,21 @@ def collections_dir():
     return base
 
 
-def bytecode_cache_env(environ):
-    """The variables that give the module processes of a run started with ``environ`` the bytecode cache."""
-    if not BYTECODE_CACHE:
-        return {}
-    return {"PYTHONPATH": os.pathsep.join(filter(None, (str(BYTECODE_SITE), environ.get("PYTHONPATH")))),
-            "FLOWOPS_TEST_BYTECODE_CACHE": BYTECODE_CACHE}
+def cache_env(environ):
+    """The variables that give a run started with ``environ`` the two caches; the payload cache's callback must
+    also be enabled (``playbook_env`` does it; ``callbacks_env`` for runs that bring callbacks of their own)."""
+    env = {}
+    if BYTECODE_CACHE:
+        env.update({"PYTHONPATH": os.pathsep.join(filter(None, (str(BYTECODE_SITE), environ.get("PYTHONPATH")))),
+                    "FLOWOPS_TEST_BYTECODE_CACHE": BYTECODE_CACHE})
+    if ANSIBALLZ_CACHE:
+        env["FLOWOPS_TEST_ANSIBALLZ_CACHE"] = ANSIBALLZ_CACHE
+    return env
+
+
+def callbacks_env(enabled):
+    """The variables that load the test callbacks (tests/callback_plugins) and enable ``enabled``."""
+    return {"ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS), "ANSIBLE_CALLBACKS_ENABLED": enabled}
 
 
 def playbook_env(workdir, api_url, token, extra=None):
@@ -51,14 +63,13 @@ def playbook_env(workdir, api_url, token, extra=None):
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
-        "ANSIBLE_CALLBACKS_ENABLED": os.environ.get("FLOWOPS_TEST_CALLBACKS", "flowops_results"),
         "NO_PROXY": "127.0.0.1,127.0.0.2,localhost",
         "no_proxy": "127.0.0.1,127.0.0.2,localhost",
         "FLOWOPS_API_URL": api_url,
         "FLOWOPS_API_TOKEN": token,
     })
-    env.update(bytecode_cache_env(env))
+    env.update(callbacks_env(os.environ.get("FLOWOPS_TEST_CALLBACKS", "flowops_results,flowops_ansiballz_cache")))
+    env.update(cache_env(env))
     env.pop("FLOWOPS_PLATFORM", None)
     for key, value in (extra or {}).items():
         if value is None:

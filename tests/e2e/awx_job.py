@@ -6,14 +6,14 @@ import sys
 
 import ansible_runner
 
-from ansible_collections.flowops.ipaas.tests.playbook_env import ROOT, bytecode_cache_env
+from ansible_collections.flowops.ipaas.tests.playbook_env import ROOT, cache_env, callbacks_env
 
 
 def run_like_awx(private_data_dir, playbook, envvars, extravars, check=False):
     """One job of ``playbooks/<playbook>``; returns (runner result, stdout, events, the set_stats data)."""
     private_data_dir.mkdir()
     result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / playbook),
-                                envvars=dict(envvars, **bytecode_cache_env(os.environ)), extravars=extravars, quiet=True,
+                                envvars=dict(envvars, **cache_env(os.environ), **callbacks_env("flowops_ansiballz_cache")), extravars=extravars, quiet=True,
                                 cmdline="--check" if check else None,
                                 inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
     stdout = result.stdout.read()

@@ -55,11 +55,15 @@ def test_a_zip_import_is_compiled_once_and_runs_the_same_code(tmp_path):
     assert run(first, None) == (1, os.path.join(first, "flowops_bytecode_probe.py"))
     assert not os.path.exists(cache)
     assert run(first, cache) == (1, os.path.join(first, "flowops_bytecode_probe.py"))
-    assert len(os.listdir(cache)) == 1
-    # Another run's zip with the same source: the cached code, with the traceback naming this run's zip.
+    (entry,) = os.listdir(cache)
+    stored = os.stat(os.path.join(cache, entry))
+    # Another run's zip with the same source: the cached code, with the traceback naming this run's zip; the entry is
+    # read, not written again (a rewrite is a new file: os.replace).
     second = payload(tmp_path / "second.zip", 1)
     assert run(second, cache) == (1, os.path.join(second, "flowops_bytecode_probe.py"))
-    assert len(os.listdir(cache)) == 1
+    assert os.listdir(cache) == [entry]
+    again = os.stat(os.path.join(cache, entry))
+    assert (again.st_ino, again.st_mtime_ns) == (stored.st_ino, stored.st_mtime_ns)
 
 
 def test_a_changed_source_is_compiled_again(tmp_path):
