@@ -11,7 +11,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# The callback that saves registered results (instead of a copy task costing two module runs per playbook).
+# The test callbacks: flowops_results saves registered results (instead of a copy task costing two module runs per
+# playbook), flowops_ansiballz_cache keeps module payloads between runs.
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 # Two caches cut what every run pays again for the same sources: the bytecode of the module processes
 # (tests/module_bytecode/sitecustomize.py says why) and ansible-playbook's module payloads

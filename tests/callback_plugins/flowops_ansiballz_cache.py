@@ -122,10 +122,9 @@ class CallbackModule(CallbackBase):
     CALLBACK_TYPE = "aggregate"
     CALLBACK_NAME = "flowops_ansiballz_cache"
     CALLBACK_NEEDS_ENABLED = True
+    store = run_cache = None
 
-    def __init__(self, *args, **kwargs):
-        super(CallbackModule, self).__init__(*args, **kwargs)
-        self.store = self.run_cache = None
+    def v2_playbook_on_start(self, playbook):
         store = os.environ.get("FLOWOPS_TEST_ANSIBALLZ_CACHE")
         key = store_key() if store else None
         if key is None:

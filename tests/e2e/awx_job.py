@@ -12,8 +12,10 @@ from ansible_collections.flowops.ipaas.tests.playbook_env import ROOT, cache_env
 def run_like_awx(private_data_dir, playbook, envvars, extravars, check=False):
     """One job of ``playbooks/<playbook>``; returns (runner result, stdout, events, the set_stats data)."""
     private_data_dir.mkdir()
+    # The test caches as in every other run; ansible-runner adds its own callbacks to the ones given here.
+    envvars = dict(envvars, **cache_env(os.environ), **callbacks_env("flowops_ansiballz_cache"))
     result = ansible_runner.run(private_data_dir=str(private_data_dir), playbook=str(ROOT / "playbooks" / playbook),
-                                envvars=dict(envvars, **cache_env(os.environ), **callbacks_env("flowops_ansiballz_cache")), extravars=extravars, quiet=True,
+                                envvars=envvars, extravars=extravars, quiet=True,
                                 cmdline="--check" if check else None,
                                 inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable)
     stdout = result.stdout.read()
