@@ -103,7 +103,8 @@ def link_or_copy(source, target):
 
 
 def prune(store, keep):
-    """Remove the store folders other than ``keep`` that no run has added to for a day."""
+    """Remove the store folders other than ``keep`` that no run has used for a day (run when a new key appears: a
+    source changed)."""
     now = time.time()
     for name in os.listdir(store):
         path = os.path.join(store, name)
@@ -123,6 +124,7 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "flowops_ansiballz_cache"
     CALLBACK_NEEDS_ENABLED = True
     store = run_cache = None
+    new_key = False  # the store had no folder for this run's key: older keys may be stale
 
     def v2_playbook_on_start(self, playbook):
         store = os.environ.get("FLOWOPS_TEST_ANSIBALLZ_CACHE")
@@ -131,9 +133,11 @@ class CallbackModule(CallbackBase):
             return
         self.store = os.path.join(store, key)
         self.run_cache = os.path.join(C.DEFAULT_LOCAL_TMP, RUN_CACHE)
+        self.new_key = not os.path.isdir(self.store)
         try:
             os.makedirs(self.run_cache, exist_ok=True)
             names = os.listdir(self.store)
+            os.utime(self.store)  # in use: not stale
         except OSError:
             return
         for name in names:
@@ -152,4 +156,5 @@ class CallbackModule(CallbackBase):
         for name in names:
             if is_payload(name) and name not in saved:
                 link_or_copy(os.path.join(self.run_cache, name), os.path.join(self.store, name))
-        prune(os.path.dirname(self.store), os.path.basename(self.store))
+        if self.new_key:
+            prune(os.path.dirname(self.store), os.path.basename(self.store))

@@ -1,23 +1,17 @@
 """The recovery playbook run as AWX runs it: ansible-runner, the credential as environment, survey answers as extra vars."""
 
 import json
-import os
 import re
-import sys
 from pathlib import Path
 
 import yaml
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from ansible_collections.flowops.ipaas.tests.playbook_env import ROOT
 
 
-def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environment(celigo_emulator_factory, collections_path, tmp_path,
-                                                                                     monkeypatch):
-    monkeypatch.setenv("PATH", "%s:%s" % (BIN, os.environ.get("PATH", "")))
+def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environment(celigo_emulator_factory, collections_path, tmp_path):
     scenario = scenarios.generate(abstract_flows=2, instances=3, steps=2, errors_per_step=4, disabled_instances=1,
                                   classifications={"intermittent": 3, "rate_limit": 1}, fail_again_share=0.3, seed=2)
     emulator = celigo_emulator_factory(scenario, job_seconds=0.1)

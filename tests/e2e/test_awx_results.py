@@ -2,21 +2,15 @@
 AWX stores it) from survey answers, and incident_recovery's dismissed file on a path the operator chooses."""
 
 import json
-import os
-import sys
 from pathlib import Path
-
 
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 from ansible_collections.flowops.ipaas.tests.emulator.cloudflare import state as cf
 from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
 from ansible_collections.flowops.ipaas.tests.playbook_env import collections_dir
 
-BIN = Path(sys.executable).parent
 
-
-def test_promotion_from_survey_answers_publishes_its_summary_with_set_stats(celigo_emulator_factory, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", "%s:%s" % (BIN, os.environ.get("PATH", "")))
+def test_promotion_from_survey_answers_publishes_its_summary_with_set_stats(celigo_emulator_factory, tmp_path):
     emulator = celigo_emulator_factory(scenarios.generate(instances=5, steps=2, errors_per_step=1, seed=5))
     by_name = {c["name"]: c["_id"] for c in emulator.scenario["connections"]}
     sandbox, production = by_name["HTTP sandbox"], by_name["HTTP production"]

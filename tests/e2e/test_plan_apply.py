@@ -3,8 +3,6 @@ ansible-playbook against the Celigo and Activepieces emulators, and the incident
 the plan published through set_stats."""
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from ansible_collections.flowops.ipaas.tests.emulator.activepieces import scenar
 from ansible_collections.flowops.ipaas.tests.emulator.celigo import scenario as scenarios
 from ansible_collections.flowops.ipaas.tests.e2e.awx_job import run_like_awx
 
-BIN = Path(sys.executable).parent
 MIX = {"intermittent": 3, "duplicate": 1}
 
 
@@ -216,8 +213,7 @@ def run_role_like_awx(private_data_dir, emulator, collections_path, extra_vars, 
     return result, stdout, stats
 
 
-def test_role_plan_then_apply_with_the_hash_from_set_stats(emulator, collections_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", "%s:%s" % (BIN, os.environ.get("PATH", "")))
+def test_role_plan_then_apply_with_the_hash_from_set_stats(emulator, collections_path, tmp_path):
     plan_file = tmp_path / "volume" / "plan.json"
     plan_file.parent.mkdir()
     survey = {"incident_recovery_abstract_flow_ids": scenarios.abstract_flow_ids(emulator.scenario),
