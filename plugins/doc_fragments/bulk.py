@@ -37,6 +37,8 @@ options:
     description:
       - Id of this run. When O(report_file) (or its journal) holds a run with the same id, keys that run
         already acted on are skipped and counted as C(already_done). Default is a new random id.
+      - 1 to 64 letters, digits, C(.), C(_) or C(-) (it becomes part of file names); anything else is refused
+        before any request.
     type: str
   progress_file:
     description:

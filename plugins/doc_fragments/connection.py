@@ -96,6 +96,19 @@ options:
       - V(0) means no cap; nothing is paced, and a 429 only holds every thread back for its C(Retry-After).
     type: float
     default: 0
+  max_pages:
+    description:
+      - The most pages any one listing may take (1 to 1000000). A server that keeps handing out new next-page
+        links past this fails the task in one line instead of paging on.
+    type: int
+    default: 10000
+  allow_insecure_http:
+    description:
+      - Allow an O(api_url) starting with C(http://) on a host other than the loopback (V(127.0.0.1), V(::1),
+        V(localhost)). The token then travels in clear text; it is refused unless O(validate_certs) is V(false)
+        as well, to say twice that this is a trusted test network.
+    type: bool
+    default: false
 requirements:
   - requests
 """

@@ -7,8 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import check_no_link, check_writable
 
 BULK_SPEC = dict(
     batch_size=dict(type="int"),
@@ -29,9 +31,21 @@ def check_bulk_options(ctx):
                               "a call)" % (size, limit, limit))
     if params["max_errors"] is not None and params["max_errors"] < 0:
         raise ValidationError("max_errors: %s is out of range; use 0 or more" % params["max_errors"])
-    if not ctx.check_mode:  # check mode writes no report
-        check_writable(params.get("report_file"), "report_file")
+    check_bulk_paths(ctx)
     return size
+
+
+def check_bulk_paths(ctx):
+    """Before any request: the report (with its lock and journal beside it) and the progress file can be written.
+    Check mode writes neither."""
+    if ctx.check_mode:
+        return
+    report, progress = ctx.params.get("report_file"), ctx.params.get("progress_file")
+    check_writable(report, "report_file")
+    if report:
+        for side in (".lock", ".journal"):  # written in place, so a link there is refused (never followed)
+            check_no_link(os.path.abspath(report) + side, "report_file")
+    check_writable(progress, "progress_file")
 
 
 def guard_max_errors(params, selected, verb):

@@ -7,14 +7,16 @@ The first wave retries ``canary_keys`` keys picked round-robin over flows, and o
 flow or step cannot make up the whole canary. Each wave is sent, waited for and reconciled before the next; every
 later wave is twice the size of the one before (N, 2N, 4N ... keys), so a large job needs few waves and a bad one
 is stopped early. After each wave the breaker trips when more than ``max_failed_again_ratio`` of the wave's retried
-keys failed again, or when any of its outcomes is still unknown (pending after ``wait_timeout``): every key not yet
-sent is then left untouched (``not_attempted_breaker``) and nothing more is sent.
+keys failed again, or when any of its outcomes is still unknown (pending after ``wait_timeout``, or in doubt: the
+retry's answer could not be read): every key not yet sent is then left untouched (``not_attempted_breaker``) and
+nothing more is sent.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import check_range
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.retry import TO_RETRY, wait_and_reconcile
 
@@ -23,6 +25,7 @@ CANARY_SPEC = dict(
     max_failed_again_ratio=dict(type="float"),
 )
 DEFAULT_RATIO = 0.5
+MAX_CANARY_KEYS = 1000000  # 0 turns the canary off
 NOT_ATTEMPTED = "not_attempted_breaker"
 CANARY_ACTIONS = (NOT_ATTEMPTED,)
 # Ledger actions used only while the waves run: keys waiting for a later wave, and keys of finished waves.
@@ -34,10 +37,8 @@ FIRST_FAILURES = 3
 def canary_settings(params):
     """``(canary_keys, ratio)`` when a canary is asked for, else None; bad values fail naming the option."""
     count, ratio = params.get("canary_keys") or 0, params.get("max_failed_again_ratio")
-    if count < 0:
-        raise ValidationError("canary_keys: %s is out of range; use 1 or more keys (0 turns the canary off)" % count)
-    if ratio is not None and not 0 <= ratio <= 1:
-        raise ValidationError("max_failed_again_ratio: %s is out of range; use a value between 0 and 1" % ratio)
+    check_range("canary_keys", count, 0, MAX_CANARY_KEYS)
+    check_range("max_failed_again_ratio", ratio, 0, 1)
     if not count:
         if ratio is not None:
             raise ValidationError("max_failed_again_ratio: needs canary_keys (the breaker watches the canary and later waves)")
@@ -126,9 +127,12 @@ class CanaryWaves:
         wave = {"wave": number, "keys": len(picked), "retried": len(retried), "failed_again": len(failed),
                 "pending": len(pending), "failed_again_ratio": round(ratio, 4), "why": None}
         self.waves.append(wave)
+        doubtful = [key for key in ledger.keys("in_doubt") if key in place]
         if unknown or pending:
             wave["why"] = "the outcome of %d retried keys is unknown (%s)" % (
                 len(pending) or len(retried), unknown or "still pending after wait_timeout %s s" % self.wait_timeout)
+        elif doubtful:  # a server that answers retries unreadably is not sent more
+            wave["why"] = "%d keys are in doubt (%s)" % (len(doubtful), _one_line(ledger.first_reason(("in_doubt",))))
         elif ratio > self.ratio:
             wave["why"] = "%d of %d retried keys failed again, ratio %.2f > max_failed_again_ratio %s" % (
                 len(failed), len(retried), ratio, self.ratio)

@@ -8,24 +8,29 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import html
 import json
 import threading
 import time
 import traceback
 from collections import namedtuple
 
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = object
+    LocationParseError = ValueError
+    parse_url = None
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.pacing import AdaptivePacer
@@ -98,18 +103,20 @@ class Client:
     """HTTP access to one platform account. Safe to share between threads."""
 
     def __init__(self, base_url, token, auth_header="Authorization", auth_prefix="Bearer ", validate_certs=True,
-                 timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep, platform=None):
+                 timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep, platform=None,
+                 max_pages=10000):
         self.base_url = base_url.rstrip("/")
         self.platform = platform  # named in the hint a 401 gets
         self.stopped = _never  # true once the run must send nothing more (RunContext sets it)
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
+        self.max_pages = max_pages  # the most pages any one listing may take (paging.py reads it)
         self.sleep = sleep
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._ceiling = AdaptivePacer(max_requests_per_second, self._wait, _monotonic)
         self.rate_limited_count = 0  # 429s answered to this client
-        self._secrets = _secret_forms(token)
+        self._secrets = _secret_forms(token.strip())
         self.session = _new_session(self.base_url)
         self.session.auth = _HeaderAuth(auth_header, auth_prefix + token)
         self.session.verify = validate_certs
@@ -121,12 +128,18 @@ class Client:
     # -- URLs -----------------------------------------------------------------------------------
 
     def url_for(self, path_or_url):
-        """Absolute URL on the configured host; anything pointing elsewhere is refused."""
+        """Absolute URL on the configured host; anything pointing elsewhere, or that parsers could read two ways
+        (user-info, backslashes, control characters), is refused before any request."""
+        if not isinstance(path_or_url, str):
+            raise FlowOpsError("the server handed a %s where a URL or path was expected" % type(path_or_url).__name__)
+        if _AMBIGUOUS.intersection(path_or_url) or any(ord(char) < 33 or ord(char) == 127 for char in path_or_url):
+            raise FlowOpsError("refusing a URL with a backslash, space or control character: %s"
+                               % self.scrub(_snippet(path_or_url.split("?", 1)[0])))
         absolute = bool(urlsplit(path_or_url).scheme)
         url = path_or_url if absolute else urljoin(self.base_url + "/", path_or_url.lstrip("/"))
         if not same_origin(url, self.base_url):
             raise FlowOpsError("refusing to send the API token to %s: it is not the configured host %s"
-                               % (_origin(url), _origin(self.base_url)))
+                               % (self.scrub(_origin(url) or _snippet(url.split("?", 1)[0])), _origin(self.base_url)))
         return url
 
     # -- requests -------------------------------------------------------------------------------
@@ -135,7 +148,7 @@ class Client:
         """Send one API call with the retry policy applied; returns a ``Response`` or raises ``FlowOpsError``."""
         method = method.upper()
         url = self.url_for(path)
-        display_path = urlsplit(url).path
+        display_path = self.scrub(urlsplit(url).path)
         attempt, waited_out_429 = 0, False
         while True:
             ready_at = _monotonic()
@@ -149,6 +162,10 @@ class Client:
                 # validate_certs: false.
                 raw = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
                                            verify=self.session.verify)
+            except _OffOriginRedirect as exc:
+                raise FlowOpsError("the server redirected to %s, which is not the configured host %s: not followed, "
+                                   "nothing was sent there" % (self.scrub(exc.target), _origin(self.base_url)),
+                                   method=method, path=display_path, may_have_applied=not self.policy.is_idempotent(method))
             except requests.exceptions.RequestException as exc:
                 never_sent = _never_reached_server(exc)
                 retryable = not isinstance(exc, requests.exceptions.SSLError)
@@ -158,6 +175,10 @@ class Client:
                     continue
                 raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub), method=method,
                                    path=display_path, may_have_applied=not never_sent)
+            except Exception as exc:  # pylint: disable=broad-except
+                # Anything else (http.client's ValueError on a header, a parser error) may quote the request: scrubbed.
+                raise FlowOpsError("request failed: %s: %s" % (type(exc).__name__, _snippet(self.scrub(str(exc)))),
+                                   method=method, path=display_path, may_have_applied=not self.policy.is_idempotent(method))
 
             if raw.status_code == RetryPolicy.RATE_LIMITED:
                 self._rate_limited(sent_at, raw)
@@ -212,6 +233,7 @@ class Client:
         text = raw.text
         if status >= 400:
             code, message = _error_message(raw, self.scrub(text), self.scrub(raw.reason or ""))
+            message = self.scrub(message)  # again: the parsed body un-escapes what the raw text had escaped
             if attempt and (status == RetryPolicy.RATE_LIMITED or status in RetryPolicy.TRANSIENT):
                 message += " (gave up after %d retries)" % attempt
             if status == 401 and self.platform:
@@ -238,9 +260,7 @@ class Client:
 
     def scrub(self, text):
         """Remove every form of the token from text that may echo it."""
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return _scrub(text, self._secrets)
 
     def close(self):
         self.session.close()
@@ -255,10 +275,28 @@ def _monotonic():
     return time.monotonic()
 
 
+class _OffOriginRedirect(Exception):
+    """A redirect to another origin: never followed (a 307/308 would re-send a write's body there)."""
+
+    def __init__(self, target):
+        super(_OffOriginRedirect, self).__init__(target)
+        self.target = target
+
+
 def _new_session(base_url):
-    """A Session whose redirects keep the auth header on the configured host only and never take ~/.netrc."""
+    """A Session that follows redirects on the configured origin only (raising ``_OffOriginRedirect`` for any other),
+    keeps the auth header on that origin only, and never takes ~/.netrc."""
 
     class _Session(requests.Session):
+        def get_redirect_target(self, resp):
+            target = super(_Session, self).get_redirect_target(resp)
+            if target:
+                url = urljoin(resp.url, target)
+                if _AMBIGUOUS.intersection(target) or not same_origin(url, base_url):
+                    # The path names the target; the query is left out, it may echo anything.
+                    raise _OffOriginRedirect(_snippet(url.split("?", 1)[0].split("#", 1)[0]))
+            return target
+
         def rebuild_auth(self, prepared_request, response):
             auth = self.auth
             prepared_request.headers.pop("Authorization", None)
@@ -270,22 +308,70 @@ def _new_session(base_url):
     return _Session()
 
 
+# A backslash makes a URL mean one host to one parser and another host to the next (user-info is refused in _origin).
+_AMBIGUOUS = frozenset("\\")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def same_origin(url, base_url):
-    return _origin(url) == _origin(base_url)
+    """True when ``url`` goes to the scheme, host and port of ``base_url`` as requests (urllib3's ``parse_url``)
+    reads it, and the standard library reads the host the same way."""
+    origin = _origin(url)
+    return origin is not None and origin == _origin(base_url) and _stdlib_host(url) == _stdlib_host(base_url)
 
 
 def _origin(url):
-    parts = urlsplit(url)
+    """``scheme://host:port`` as urllib3 reads ``url`` (what requests connects to), or None when it has user-info,
+    no host or cannot be parsed."""
     try:
-        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+        parts = parse_url(url)
+        netloc = urlsplit(url).netloc
+    except (LocationParseError, ValueError):
+        return None
+    if parts.auth or not parts.host or "@" in netloc:
+        return None
+    scheme = (parts.scheme or "").lower()
+    return "%s://%s:%s" % (scheme, parts.host.lower(), parts.port or _DEFAULT_PORTS.get(scheme))
+
+
+def _stdlib_host(url):
+    try:
+        return (urlsplit(url).hostname or "").lower()
     except ValueError:
-        port = "(invalid port)"
-    return "%s://%s:%s" % (parts.scheme, (parts.hostname or "").lower(), port)
+        return None
+
+
+def scrub_token(text, token):
+    """``text`` without any form of ``token`` (or of it without surrounding whitespace)."""
+    if not token:
+        return text
+    return _scrub(text, _secret_forms(token) + _secret_forms(token.strip()))
+
+
+def _scrub(text, secrets):
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
 
 
 def _secret_forms(token):
-    forms = {token, quote(token, safe=""), base64.b64encode(token.encode("utf-8")).decode("ascii")}
+    """Every form a server or URL may echo the token in: raw, URL-encoded (either case of hex, + for spaces),
+    JSON-escaped (with and without escaped slashes), HTML-escaped and base64 (standard and URL-safe, padded or not)."""
+    raw = token.encode("utf-8")
+    encoded = quote(token, safe="")
+    json_escaped = json.dumps(token)[1:-1]
+    forms = {token, encoded, _lower_hex(encoded), quote_plus(token, safe=""), json_escaped,
+             json_escaped.replace("/", "\\/"), html.escape(token)}
+    for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = b64.decode("ascii")
+        forms.update((text, text.rstrip("=")))
     return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
+def _lower_hex(encoded):
+    """``%2F`` as ``%2f``: some servers echo percent-escapes in lower case."""
+    parts = encoded.split("%")
+    return parts[0] + "".join("%" + part[:2].lower() + part[2:] for part in parts[1:])
 
 
 def _never_reached_server(exc):

@@ -12,11 +12,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import uuid
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.concurrency import fan_out, fan_out_all
 from ansible_collections.flowops.ipaas.plugins.module_utils.controller import Controller, ControllerGone
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.progress import Poller, ProgressFile
+
+# A run id names files (backups) and is matched in reports and journals: a plain name, never a path.
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def checked_run_id(run_id):
+    """``run_id`` when it is a plain name (1 to 64 letters, digits, '.', '_' or '-'; not '.' or '..'), else a
+    one-line ``ValidationError``; None stays None."""
+    if run_id is None:
+        return None
+    if not RUN_ID_PATTERN.fullmatch(run_id) or run_id in (".", ".."):
+        raise ValidationError("run_id: %r is not a plain name; use 1 to 64 letters, digits, '.', '_' or '-'; "
+                              "nothing was sent" % (run_id,))
+    return run_id
 
 
 class RunContext:
@@ -31,7 +47,7 @@ class RunContext:
         self.check_mode = bool(module.check_mode)
         self.diff = bool(getattr(module, "_diff", False))
         self.tmpdir = getattr(module, "tmpdir", None)
-        self.run_id = module.params.get("run_id") or uuid.uuid4().hex
+        self.run_id = checked_run_id(module.params.get("run_id")) or uuid.uuid4().hex
         self.ledger = None
         self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
         self.warnings = []

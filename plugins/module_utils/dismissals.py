@@ -17,7 +17,8 @@ import os
 import tempfile
 import threading
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import check_no_link, check_writable, open_in_place
 from ansible_collections.flowops.ipaas.plugins.module_utils.reports import utc_now
 
 
@@ -48,6 +49,16 @@ class DismissedErrors:
     def __contains__(self, error_id):
         return error_id in self.ids
 
+    def check_writable(self):
+        """Before any request of a run that records dismissals: the file can be appended to (its folder is made)."""
+        try:
+            os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
+        except OSError as exc:
+            raise ValidationError("dismissed_file: cannot write %s (%s); nothing was sent"
+                                  % (self.path, exc.strerror or exc))
+        check_no_link(self.path, "dismissed_file")
+        check_writable(self.path, "dismissed_file")
+
     def record(self, entries, run_id):
         """Append ``[{"errorId", "_flowId", "_stepId"}]``; each line is on disk before this returns."""
         lines = "".join(json.dumps(dict(entry, dismissedAt=utc_now(), run_id=run_id), sort_keys=True) + "\n"
@@ -55,7 +66,7 @@ class DismissedErrors:
         with self._lock:
             try:
                 os.makedirs(os.path.dirname(self.path), 0o700, exist_ok=True)
-                with open(self.path, "a") as stream:
+                with open_in_place(self.path, "a", "dismissed_file") as stream:  # appended in place: no link followed
                     stream.write(lines)
                     stream.flush()
                     os.fsync(stream.fileno())

@@ -133,7 +133,9 @@ class PlanGate:
         try:
             with open(path) as stream:
                 plan = json.load(stream)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise ValidationError("plan_file: cannot read %s (%s); nothing was sent" % (path, exc.strerror or exc))
+        except ValueError as exc:
             raise ValidationError("plan_file: cannot read %s (%s); nothing was sent" % (path, exc))
         if not isinstance(plan, dict) or plan.get("format") != PLAN_FORMAT or not isinstance(plan.get("keys"), list):
             raise ValidationError("plan_file: %s is not a flowops.ipaas plan; nothing was sent" % path)

@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import open_in_place
 
 # Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
 SUBMITTING = "submitting"
@@ -47,20 +48,20 @@ class ReportLock:
 
     @staticmethod
     def _try(path):
-        """The locked lock file, or None while another run holds it."""
+        """The locked lock file, or None while another run holds it. A link at ``path`` is refused, never followed."""
         try:
-            stream = open(path, "a+")
+            stream = open_in_place(path, "r+", "report_file")
         except OSError as exc:
-            raise FlowOpsError("cannot create lock file %s: %s" % (path, exc.strerror or exc))
+            raise FlowOpsError("report_file: cannot create lock file %s (%s)" % (path, exc.strerror or exc))
         try:
             fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             stream.close()
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 return None
-            raise FlowOpsError("cannot lock %s: %s" % (path, exc.strerror or exc))
+            raise FlowOpsError("report_file: cannot lock %s (%s)" % (path, exc.strerror or exc))
         try:
-            same = os.path.samestat(os.fstat(stream.fileno()), os.stat(path))
+            same = os.path.samestat(os.fstat(stream.fileno()), os.lstat(path))
         except OSError:
             same = False
         if not same:  # the previous holder removed the file after this one opened it: lock the new one
@@ -70,9 +71,9 @@ class ReportLock:
 
     def _holder(self):
         try:
-            with open(self.path) as stream:
+            with open_in_place(self.path, "r", "report_file") as stream:
                 return stream.read().strip()
-        except OSError:
+        except (OSError, FlowOpsError):
             return None
 
     def release(self):
@@ -100,6 +101,7 @@ class Journal:
 
     A batch is journaled as ``submitting`` (with each key's error id) before its request is sent and with
     its outcome after; each line is on disk before the code goes on. Shared by the sending threads.
+    A rerun with the same run id appends to the journal in place; a link at its path is refused, never followed.
     """
 
     def __init__(self, report_path, run_id):
@@ -107,9 +109,9 @@ class Journal:
         self.run_id = run_id
         self.lock = threading.Lock()
         try:
-            self.stream = open(self.path, "a")
+            self.stream = open_in_place(self.path, "a", "report_file")
         except OSError as exc:
-            raise FlowOpsError("cannot write journal %s: %s" % (self.path, exc.strerror or exc))
+            raise FlowOpsError("report_file: cannot write journal %s (%s)" % (self.path, exc.strerror or exc))
 
     def record(self, keys, action, job=None, error_ids=None):
         lines = "".join(
@@ -146,16 +148,30 @@ def done_keys(report_path, run_id, actions):
                 if item.get("action") in actions:
                     done[item.get("retryDataKey") or item.get("errorId")] = {
                         "action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
-    if os.path.exists(path + ".journal"):
-        with open(path + ".journal") as stream:
-            for line in stream:
-                try:
-                    item = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short when the previous run was killed
-                if item.get("run_id") == run_id and item.get("action") in actions:
-                    done[item["key"]] = {"action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
+    for item in _journal_lines(path + ".journal"):
+        if item.get("run_id") == run_id and item.get("action") in actions:
+            done[item["key"]] = {"action": item["action"], "job": item.get("job"), "errorId": item.get("errorId")}
     return done
+
+
+def _journal_lines(path):
+    """The journal's entries (none when there is no journal); a link at ``path`` is refused, never followed."""
+    try:
+        stream = open_in_place(path, "r", "report_file")
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return []
+        raise FlowOpsError("report_file: cannot read journal %s (%s)" % (path, exc.strerror or exc))
+    items = []
+    with stream:
+        for line in stream:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue  # a line cut short when the previous run was killed
+            if isinstance(item, dict) and "key" in item:
+                items.append(item)
+    return items
 
 
 class EarlierRun:

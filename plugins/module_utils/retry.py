@@ -24,6 +24,13 @@ def _is_inactive_flow(exc):
     return exc.status == 422 and exc.code == "inactive_flow"
 
 
+def _answered(exc):
+    """The server answered the retry with success (2xx), but with a body the adapter could not read (``{}``, no job
+    id, not JSON): it may have been applied, and a re-read of the open errors cannot tell (a platform may keep a
+    retried error open while its job runs), so its keys are in doubt and never sent again."""
+    return exc.method not in (None, "GET") and exc.status is not None and 200 <= exc.status < 300
+
+
 def _open_error_ids(adapter, flow_id, step_id):
     """``{retryDataKey: errorId}`` of the step's open errors, read fresh."""
     return dict((e["retryDataKey"], e["errorId"]) for e in adapter.iter_errors(flow_id, step_id) if e.get("retryDataKey"))
@@ -74,6 +81,8 @@ class BatchSender:
         except FlowOpsError as exc:
             if _is_inactive_flow(exc):
                 return [(keys, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)")]
+            if _answered(exc):
+                return [(keys, "in_doubt", None, "the retry may have been applied: %s" % exc)]
             if not exc.may_have_applied:
                 return [(keys, "failed", None, str(exc))]
             return self._settle(flow_id, step_id, keys, exc)
@@ -107,7 +116,7 @@ class BatchSender:
                 if _is_inactive_flow(exc):
                     results.append((untouched, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)"))
                 else:
-                    results.append((untouched, "in_doubt" if exc.may_have_applied else "failed", None, str(exc)))
+                    results.append((untouched, "in_doubt" if exc.may_have_applied or _answered(exc) else "failed", None, str(exc)))
         return results
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import CONNECTION_SPEC, adapter_from_params
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.flowops.ipaas.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, scrub_token
 from ansible_collections.flowops.ipaas.plugins.module_utils.context import RunContext
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
@@ -35,12 +35,16 @@ def run_module(run, argument_spec, **module_kwargs):
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     adapter = None
     try:
-        adapter = adapter_from_params(module.params)
+        adapter = adapter_from_params(module.params, module.warn)
         result = run(RunContext(module, adapter))
     except FlowOpsError as exc:
         failure = dict(getattr(exc, "result", None) or {})
         failure.update(exc.to_fail_kwargs())
         module.fail_json(**failure)
+    except Exception as exc:  # pylint: disable=broad-except
+        # A traceback may quote a request (the token with it): one scrubbed line instead.
+        module.fail_json(msg="unexpected error, a bug in flowops.ipaas (please report it with the task): %s: %s"
+                         % (type(exc).__name__, scrub_token(str(exc), module.params.get("api_token"))))
     finally:
         if adapter is not None:
             adapter.client.close()

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.classification import CLASSIFICATIONS
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 
 FLOW_SELECTION_SPEC = dict(
     flow_ids=dict(type="list", elements="str", default=[]),
@@ -37,7 +37,32 @@ ERROR_SELECTION_SPEC = dict(
 SELECTION_SPEC = dict(FLOW_SELECTION_SPEC, **ERROR_SELECTION_SPEC)
 
 _RELATIVE = re.compile(r"^\s*-?\s*(\d+)\s*([smhdw])\s*(ago)?\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_AGE_DAYS = 3650
+# Times outside these years are refused: the adapters widen a window by a second, which must never overflow.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc)
+_RANGE = "a time from 1970 to 9998"
+
+
+def iso_time(text):
+    """An aware UTC datetime from ISO 8601 text; ``ValueError`` when it is not one, ``OverflowError`` when it is
+    outside 1970 to 9998."""
+    parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc)  # may overflow near year 1 or 9999 itself
+    if not EARLIEST <= parsed < LATEST:
+        raise OverflowError(text)
+    return parsed
+
+
+def _age(digits, unit, value, option):
+    """A relative age as a timedelta, at most ``MAX_AGE_DAYS`` (a longer one would overflow, or select everything)."""
+    seconds = int(digits) * _SECONDS[unit.lower()] if len(digits) <= 12 else None
+    if seconds is None or seconds > MAX_AGE_DAYS * 86400:
+        raise ValidationError("%s: '%s' is too far back; use a relative age of at most %d days, or an ISO 8601 time"
+                              % (option, value, MAX_AGE_DAYS))
+    return timedelta(seconds=seconds)
 
 
 def parse_time(value, option, now=None):
@@ -50,16 +75,26 @@ def parse_time(value, option, now=None):
         return now
     relative = _RELATIVE.match(text)
     if relative:
-        return now - timedelta(**{_UNITS[relative.group(2).lower()]: int(relative.group(1))})
-    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+        return now - _age(relative.group(1), relative.group(2), value, option)
     try:
-        parsed = datetime.fromisoformat(iso)
+        return iso_time(text)
+    except OverflowError:
+        raise ValidationError("%s: '%s' is out of range; use %s" % (option, value, _RANGE))
     except ValueError:
         raise ValidationError("%s: '%s' is not a time; use ISO 8601 (2026-11-20T04:00:00Z), 'now' or a "
                               "relative age such as '2h' or '30m'" % (option, value))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+
+
+def occurred_at(error):
+    """When a listed error occurred (its ``occurredAt``, ISO 8601 from the platform), or None when it has none."""
+    value = error.get("occurredAt")
+    if not value:
+        return None
+    try:
+        return iso_time(str(value))
+    except (ValueError, OverflowError):
+        raise FlowOpsError("error %s (flow %s, step %s): the platform's occurredAt '%s' is not %s in ISO 8601"
+                           % (error.get("errorId"), error.get("_flowId"), error.get("_stepId"), str(value)[:40], _RANGE))
 
 
 def _duplicates(values):
@@ -139,7 +174,7 @@ class ErrorSelection:
         if self.message_regex and not self.message_regex.search(error.get("message") or ""):
             return False
         if self.after or self.before:
-            occurred = parse_time(error.get("occurredAt"), "occurredAt") if error.get("occurredAt") else None
+            occurred = occurred_at(error)
             if occurred is None:
                 return False
             if self.after and occurred < self.after:

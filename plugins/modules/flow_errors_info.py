@@ -154,7 +154,7 @@ warnings_list:
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter
+from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils.summary import ErrorSummary
@@ -176,6 +176,7 @@ def run(ctx):
     ctx.selection = ErrorSelection(params)
     if params["max_records"] < 0:
         raise ValidationError("max_records: %s is out of range; use 0 or more" % params["max_records"])
+    check_writable(params["records_file"], "records_file")
     flows = select_flows(ctx)
     summary = ErrorSummary(flows)
     records = []

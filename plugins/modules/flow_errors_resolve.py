@@ -225,6 +225,8 @@ def _run(ctx, size):
     _check_resolve_mode(ctx)
     if params["backup"] and params["backup_file"] and not ctx.check_mode:
         check_writable(params["backup_file"], "backup_file")
+    if adapter.resolve_mode == "local" and not ctx.check_mode:
+        dismissed_for(ctx).check_writable()
     started = utc_now()
     flows = select_flows(ctx)
     ctx.ledger = ledger = Ledger(flows, ACTIONS + (PLAN_ACTIONS if gate.active else ()), directory=ctx.tmpdir)

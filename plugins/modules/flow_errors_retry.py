@@ -77,12 +77,13 @@ options:
     default: false
   wait_timeout:
     description:
-      - Seconds to wait for the retry jobs with O(wait=true). Keys whose job is still running are C(pending).
+      - Seconds to wait for the retry jobs with O(wait=true) (0 to 604800, one week). Keys whose job is still running
+        are C(pending).
     type: int
     default: 600
   poll_interval:
     description:
-      - Seconds between job polls with O(wait=true).
+      - Seconds between job polls with O(wait=true) (0.01 to 3600).
     type: float
     default: 2
   retry_data_patch:
@@ -297,6 +298,7 @@ backup_file:
   sample: /var/backups/flowops/retry-data.jsonl
 """
 
+from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import check_range
 from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, fail_with_result
@@ -329,15 +331,17 @@ ARGUMENT_SPEC = module_spec(
 )
 
 
+MAX_WAIT = 7 * 24 * 3600  # seconds: a week
+MIN_POLL = 0.01  # seconds
+
+
 def _retry_options(ctx):
     """Check the retry options; returns the platform options the adapter's retry takes."""
     params, adapter = ctx.params, ctx.adapter
     if params["strategy"] not in adapter.retry_strategies:
         raise adapter.unsupported("strategy '%s'" % params["strategy"], "use one of %s" % ", ".join(adapter.retry_strategies))
-    if params["wait_timeout"] < 0:
-        raise ValidationError("wait_timeout: %s is out of range; use 0 or more seconds" % params["wait_timeout"])
-    if params["poll_interval"] <= 0:
-        raise ValidationError("poll_interval: %s is out of range; use more than 0 seconds" % params["poll_interval"])
+    check_range("wait_timeout", params["wait_timeout"], 0, MAX_WAIT)
+    check_range("poll_interval", params["poll_interval"], MIN_POLL, 3600)
     check_retry_data_options(ctx)
     options = {}
     if params["restart_from_step"] is not None:

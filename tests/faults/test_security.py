@@ -187,23 +187,6 @@ def test_next_page_and_link_to_another_host_are_refused_before_any_request(celig
         assert catcher.connections == 0 and catcher.seen == [], "%s was contacted" % catcher.url
 
 
-def test_redirect_to_another_host_does_not_carry_the_token(celigo_emulator_factory, playbook, relays):
-    scenario = small_scenario(steps=1, errors=3)
-    flow_id = scenarios.instance_ids(scenario)[0]
-    catcher = relays(None, host="127.0.0.2", hook=lambda seen: (401, {}, {"message": "who is this?"}))
-    emulator = celigo_emulator_factory(scenario, faults=[
-        {"method": "GET", "path": "^/v1/flows/%s$" % flow_id, "action": "raw", "status": 302, "body": "",
-         "headers": {"Location": catcher.url + "/landing"}, "times": None}])
-    outcome = playbook(emulator.url, emulator.token).run([task("flow_instance_info", "info", ignore_errors=True,
-                                                               flow_ids=[flow_id])])
-    assert "Traceback" not in outcome.output
-    if outcome["info"].get("failed"):
-        assert_clean_failure(outcome["info"])
-    for seen in catcher.seen:
-        assert seen.header("Authorization") is None, seen.headers
-        assert emulator.token not in seen.text()
-
-
 # -- case 15: TLS ------------------------------------------------------------------------------------
 
 
@@ -241,3 +224,103 @@ def test_certificates_are_verified_by_default_and_validate_certs_false_is_explic
     fragment = (ROOT / "plugins" / "doc_fragments" / "connection.py").read_text()
     assert "default: true" in fragment.split("validate_certs:", 1)[1][:300]
     assert "validate_certs: false" in (ROOT / "docs" / "security.md").read_text()
+
+
+# -- issue #24: token hygiene, one URL parser for trust, https unless loopback ---------------------------------
+
+
+def test_a_token_ending_in_a_newline_works_and_a_token_that_cannot_be_one_fails_in_one_line(
+        celigo_emulator_factory, playbook, token_scenario):
+    """Tokens read from files or Kubernetes secrets often end in a newline: stripped. A token with a control character
+    inside, or one letter long, is refused before any request, naming where it came from and never quoting it."""
+    flow_id = scenarios.instance_ids(token_scenario)[0]
+    emulator = celigo_emulator_factory(token_scenario)
+    runner = playbook(emulator.url, TOKEN)
+    for ending in ("\n", "\r\n"):
+        outcome = runner.run([task("flow_instance_info", "info", flow_ids=[flow_id])], token=TOKEN + ending)
+        assert outcome.rc == 0, outcome.output[-3000:]
+        assert outcome["info"]["flows"][0]["_id"] == flow_id
+    before = len(emulator.requests)
+    inner = TOKEN[:10] + "\n" + TOKEN[10:]
+    outcome = runner.run([task("flow_instance_info", "inner", ignore_errors=True, flow_ids=[flow_id])], token=inner,
+                         verbosity=4)
+    assert_clean_failure(outcome["inner"])
+    assert outcome["inner"]["msg"].startswith("api_token (from the FLOWOPS_API_TOKEN environment variable): the token "
+                                              "has a space, control or non-ASCII character inside it"), outcome["inner"]
+    for part in inner.split("\n"):
+        assert part not in outcome.output and part not in json.dumps(outcome.results)
+    outcome = runner.run([task("flow_instance_info", "short", ignore_errors=True, flow_ids=[flow_id])], token="q")
+    assert_clean_failure(outcome["short"])
+    assert "too short to be an API token" in outcome["short"]["msg"], outcome["short"]
+    assert len(emulator.requests) == before, "a request was sent with a token that cannot be one"
+
+
+def test_next_page_urls_read_two_ways_never_reach_the_other_host(celigo_emulator_factory, playbook, relays):
+    """``http://OTHER\\@CONFIGURED/`` is CONFIGURED to urlsplit and OTHER to requests: the probe must get nothing."""
+    scenario = small_scenario(instances=3, steps=1, errors=3)
+    flows = scenarios.instance_ids(scenario)
+    probe = relays(None, host="127.0.0.2")
+    emulator = celigo_emulator_factory(scenario)
+    here, there = emulator.url.split("//", 1)[1], "127.0.0.2:%d" % probe.port
+    shapes = ["http://%s\\@%s" % (there, here), "http://%s@%s" % (there, here), "http://%s\\%s" % (here, there)]
+    faults, tasks = [], []
+    for index, origin in enumerate(shapes):
+        flow_id = flows[index]
+        step_id = scenarios.step_ids(scenario, flow_id)[0]
+        faults.append({"method": "GET", "path": "^/v1/flows/%s/%s/errors$" % (flow_id, step_id), "action": "raw",
+                       "status": 200, "times": None, "body": {
+                           "errors": [], "nextPageURL": "%s/api/v1/flows/%s/%s/errors?pageToken=2" % (origin, flow_id, step_id)}})
+        tasks.append(task("flow_errors_info", "shape_%d" % index, ignore_errors=True, flow_ids=[flow_id]))
+    emulator.configure(faults=faults)
+    outcome = playbook(emulator.url, emulator.token).run(tasks)
+    for index in range(len(shapes)):
+        result = outcome["shape_%d" % index]
+        assert_clean_failure(result)
+        assert "refusing" in result["msg"], result["msg"]
+    assert probe.connections == 0 and probe.seen == [], "the probe on 127.0.0.2 was contacted"
+
+
+def test_redirects_to_another_host_are_not_followed_for_reads_or_writes(celigo_emulator_factory, playbook, relays):
+    """A 307 on the retry POST would re-send the retryDataKeys elsewhere, and a 302 on a flow lookup made the other
+    host's ``{}`` a flow with no open errors: neither is followed, each fails in one line naming the target."""
+    scenario = small_scenario(instances=2, steps=1, errors=5)
+    flows = scenarios.instance_ids(scenario)
+    probe = relays(None, host="127.0.0.2", hook=lambda seen: (200, {}, {}))
+    emulator = celigo_emulator_factory(scenario, faults=[
+        {"method": "POST", "path": "^/v1/flows/%s/" % flows[0], "action": "raw", "status": 307, "body": "",
+         "headers": {"Location": probe.url + "/v1/flows/%s/retry" % flows[0]}, "times": None},
+        {"method": "GET", "path": "^/v1/flows/%s$" % flows[1], "action": "raw", "status": 302, "body": "",
+         "headers": {"Location": probe.url + "/landing?x=1"}, "times": None}])
+    outcome = playbook(emulator.url, emulator.token).run([
+        task("flow_errors_retry", "retry", ignore_errors=True, flow_ids=[flows[0]]),
+        task("flow_instance_info", "lookup", ignore_errors=True, flow_ids=[flows[1]]),
+    ])
+    for name in ("retry", "lookup"):
+        assert_clean_failure(outcome[name])
+        assert "the server redirected to %s/" % probe.url in outcome[name]["msg"], outcome[name]["msg"]
+        assert "not followed, nothing was sent there" in outcome[name]["msg"]
+    assert "x=1" not in outcome["lookup"]["msg"]
+    counts = outcome["retry"]["counts"]
+    assert (counts["retried"], counts["succeeded"], counts["in_doubt"]) == (0, 0, 5), counts  # not "retried: 5"
+    assert probe.connections == 0 and probe.seen == [], "the probe on 127.0.0.2 was contacted"
+
+
+def test_plain_http_to_a_remote_host_is_refused_before_the_proxy_sees_anything(playbook, relays):
+    """``http://api.integrator.io`` would carry the token in clear text (here through a local proxy): refused unless
+    both validate_certs: false and allow_insecure_http: true are set."""
+    proxy = relays(None, host="127.0.0.2", hook=lambda seen: (200, {}, []))
+    proxied = {"HTTP_PROXY": proxy.url, "http_proxy": proxy.url, "NO_PROXY": None, "no_proxy": None}
+    outcome = playbook("http://api.integrator.io", "proxy-probe-token-0123456789").run([
+        task("flow_instance_info", "plain", ignore_errors=True, abstract_flow_id=["6a0fc7eb7202049b32ea45b0"]),
+        task("flow_instance_info", "half", ignore_errors=True, abstract_flow_id=["6a0fc7eb7202049b32ea45b0"],
+             validate_certs=False),
+        task("flow_instance_info", "region", ignore_errors=True, abstract_flow_id=["6a0fc7eb7202049b32ea45b0"],
+             api_url="https://", region="eu"),
+    ], env=proxied)
+    for name in ("plain", "half"):
+        assert_clean_failure(outcome[name])
+        assert outcome[name]["msg"].startswith("api_url: 'http://api.integrator.io' is plain http:// to api.integrator.io"), \
+            outcome[name]["msg"]
+    assert_clean_failure(outcome["region"])
+    assert outcome["region"]["msg"].startswith("api_url: 'https://' has no host"), outcome["region"]["msg"]
+    assert proxy.connections == 0 and proxy.seen == [], "the proxy on 127.0.0.2 was contacted"

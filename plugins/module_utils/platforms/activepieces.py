@@ -23,7 +23,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.classification impor
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
-    PlatformAdapter, batched, counted_summary, error_record, flow_record, path_segment)
+    OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, counted_summary, error_record,
+    flow_record, malformed, path_segment, require_answer, require_fields)
 
 PSEUDO_STEP = "flow_run"
 NO_STEP = "run"  # the source of a run that failed at no step
@@ -36,6 +37,13 @@ RUNS = "/v1/flow-runs"
 PAGE_LIMIT = 100  # no maximum in the source; 100 keeps pages and the flowRunIds of one poll small
 PAGER = CursorPager("data", "next", size_param="limit", size=PAGE_LIMIT)
 SHOWN = 5  # run ids named in one message
+# What the adapter reads of each body (absent counts as null; see base.require_fields).
+FLOW_FIELDS = (("id", STRING), ("version", OPTIONAL_OBJECT), ("projectId", OPTIONAL_STRING))
+RUN_FIELDS = (("id", STRING), ("status", OPTIONAL_STRING), ("failedStep", OPTIONAL_OBJECT), ("finishTime", OPTIONAL_STRING),
+              ("created", OPTIONAL_STRING), ("tags", OPTIONAL_LIST))
+DETAIL_FIELDS = (("steps", OPTIONAL_OBJECT),)
+# One entry of a bulk retry answer: the run (re-queued or new), or a refusal under ``error``.
+RETRIED_FIELDS = (("id", OPTIONAL_STRING), ("error", OPTIONAL_OBJECT))
 
 
 def is_terminal(status):
@@ -117,9 +125,9 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
             raise ValidationError("step_ids: platform 'activepieces' has one pseudo step per flow (%s); select the "
                                   "failed step with sources instead" % PSEUDO_STEP)
 
-    def _pages(self, path, params):
+    def _pages(self, path, params, fields=RUN_FIELDS, what="a listed flow run"):
         """Items of ``{data, next, previous}`` seek pages, following ``next`` (null on the last page)."""
-        return PAGER.items(self.fetch, path, dict(params, projectId=self.project_id))
+        return self.pages(PAGER, path, dict(params, projectId=self.project_id), fields, what)
 
     # Flows ---------------------------------------------------------------------------------------
     @staticmethod
@@ -128,7 +136,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         return flow_record(raw.get("id"), name, raw.get("status") != "ENABLED", None, raw.get("folderId"))
 
     def get_flow(self, flow_id):
-        raw = self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id)).body
+        path = "/v1/flows/%s" % path_segment(flow_id)
+        raw = require_fields(self.client.request("GET", path).body, FLOW_FIELDS, "the flow", "GET", path)
         if raw.get("projectId") not in (None, self.project_id):
             raise ValidationError("flow_ids: flow %s is in project %s, not in project_id %s"
                                   % (flow_id, raw.get("projectId"), self.project_id))
@@ -140,7 +149,7 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         params = {}
         if integration_id and integration_id != self.project_id:
             params["folderId"] = integration_id
-        for raw in self._pages("/v1/flows", params):
+        for raw in self._pages("/v1/flows", params, FLOW_FIELDS, "a listed flow"):
             yield self._flow(raw)
 
     def error_summary(self, flow_id):
@@ -181,17 +190,23 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
                 yield self._error(flow_id, run, detail)
 
     def _detail(self, run):
+        path = "%s/%s" % (RUNS, path_segment(run["id"]))
         try:
-            return self.client.request("GET", "%s/%s" % (RUNS, path_segment(run["id"]))).body or {}
+            body = self.client.request("GET", path).body
         except FlowOpsError as exc:
             if exc.status == 404:
                 return None  # gone between the listing and this read: nothing left to recover
             raise
+        return {} if body is None else require_fields(body, DETAIL_FIELDS, "the flow run", "GET", path)
 
     @staticmethod
     def _error(flow_id, run, detail):
         status = run.get("status")
         step = (run.get("failedStep") or {}).get("name")
+        if not isinstance(step, (str, type(None))):
+            raise malformed("a listed flow run: failedStep.name is not a string", "GET", RUNS)
+        if run.get("tags") and not all(isinstance(tag, str) for tag in run["tags"]):
+            raise malformed("a listed flow run: tags holds a value that is not a string", "GET", RUNS)
         message = step_message(detail.get("steps"), step) or "flow run ended with status %s" % status
         return error_record(run, flow_id, PSEUDO_STEP, "%s@%s" % (run["id"], run.get("finishTime") or run.get("created")),
                             run["id"], run.get("created"), step or NO_STEP, status, message, classify(status, message), run.get("tags"))
@@ -232,10 +247,15 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
     def _bulk_retry(self, run_ids, strategy):
         # An empty flowRunIds would select every run; the status filter keeps a run someone re-queued meanwhile out.
         body = {"projectId": self.project_id, "strategy": strategy, "flowRunIds": list(run_ids), "status": list(FAILED_STATUSES)}
-        answer = self.client.request("POST", RUNS + "/retry", body=body).body
+        response = self.client.request("POST", RUNS + "/retry", body=body)
+        answer = response.body
         if not isinstance(answer, list):
-            raise FlowOpsError("expected a JSON array from bulk retry, got %s" % type(answer).__name__, method="POST",
-                               path=RUNS + "/retry", may_have_applied=True)
+            raise FlowOpsError("expected a JSON array from bulk retry, got %s" % type(answer).__name__, status=response.status,
+                               method="POST", path=RUNS + "/retry", may_have_applied=True)
+        for entry in answer:
+            if entry is not None:  # null: an older server that did not start the run
+                require_answer(response.status, entry, RETRIED_FIELDS, "an entry of the bulk retry answer", "POST",
+                               RUNS + "/retry")
         return answer
 
     @staticmethod
@@ -405,5 +425,6 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
 
     def retry_data(self, flow_id, step_id, key):
         """The run with its step data (trigger payload and step outputs)."""
-        run = self.client.request("GET", "%s/%s" % (RUNS, path_segment(key))).body
+        path = "%s/%s" % (RUNS, path_segment(key))
+        run = require_fields(self.client.request("GET", path).body, (("id", STRING),) + DETAIL_FIELDS, "the flow run", "GET", path)
         return {"retryDataKey": key, "flowRunId": run.get("id"), "steps": run.get("steps")}

@@ -21,15 +21,97 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 from urllib.parse import quote
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 
 
 def path_segment(value):
     """One URL path segment; '.' and '..' are escaped so an id can never climb the path."""
     segment = quote(str(value), safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+# Body checks ------------------------------------------------------------------------------------
+# Every body an adapter reads is checked before use, so a malformed one fails in one line naming the endpoint
+# (``GET /v1/flows/x: unexpected response: ...``). They run per listed item: a type check each, and the message
+# is built only on failure.
+
+NULL = type(None)
+STRING = (str,)
+OPTIONAL_STRING = (str, NULL)
+OPTIONAL_OBJECT = (dict, NULL)
+OPTIONAL_LIST = (list, NULL)
+ID = (str, int)  # some platforms number their ids
+_JSON_KINDS = ((bool, "a boolean"), (str, "a string"), ((int, float), "a number"), (list, "an array"), (dict, "an object"),
+               (NULL, "null"))
+
+
+def json_kind(value):
+    """What a parsed JSON value is, in JSON's words."""
+    for kinds, name in _JSON_KINDS:
+        if isinstance(value, kinds):
+            return name
+    return type(value).__name__
+
+
+def _kinds(types):
+    names = []
+    for kind in types:
+        name = json_kind(kind()) if kind is not NULL else "null"
+        if name not in names:
+            names.append(name)
+    return " or ".join(names)
+
+
+def malformed(what, method, path, status=None, may_have_applied=False):
+    """The one-line error for a body of an unexpected shape."""
+    return FlowOpsError("unexpected response: %s" % what, status=status, method=method, path=path,
+                        may_have_applied=may_have_applied)
+
+
+def require_fields(body, fields, what, method, path):
+    """``body`` when it is a JSON object whose fields hold the given types: ``fields`` is ``((name, types), ...)``
+    and an absent field counts as null. ``what`` names the body in the message (``"the flow"``, ``"a listed run"``)."""
+    if not isinstance(body, dict):
+        raise malformed("expected %s to be an object, got %s" % (what, json_kind(body)), method, path)
+    for name, types in fields:
+        if not isinstance(body.get(name), types):
+            got = json_kind(body[name]) if name in body else "missing"
+            raise malformed("%s: %s is %s, expected %s" % (what, name, got, _kinds(types)), method, path)
+    return body
+
+
+def require_answer(status, body, fields, what, method, path):
+    """A body of a write the server answered with success (``status``), checked like ``require_fields``. A body of
+    another shape does not say the write was not applied, so the error carries the status and ``may_have_applied``:
+    its keys are in doubt, never re-sent blindly."""
+    try:
+        return require_fields(body, fields, what, method, path)
+    except FlowOpsError as exc:
+        exc.status, exc.may_have_applied = status, True
+        raise
+
+
+def objects(value, what, method, path):
+    """``value`` when it is an array of JSON objects (null or absent: ``[]``)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise malformed("expected %s to be an array, got %s" % (what, json_kind(value)), method, path)
+    for item in value:
+        if not isinstance(item, dict):
+            raise malformed("expected every item of %s to be an object, got %s" % (what, json_kind(item)), method, path)
+    return value
+
+
+def count(value, what, method, path):
+    """``value`` as an int when it is a finite number of at least 0 (JSON parsers accept NaN and Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        shown = value if isinstance(value, (int, float)) and not isinstance(value, bool) else json_kind(value)
+        raise malformed("%s is %s, expected a count" % (what, shown), method, path)
+    return int(value)
 
 
 # Operations an adapter may implement; ``capabilities`` names the ones it does.
@@ -120,6 +202,12 @@ class PlatformAdapter:
     def fetch(self, path, params=None):
         """One GET for the pagers; adapters with an envelope to check override it."""
         return self.client.request("GET", path, params=params)
+
+    def pages(self, pager, path, params=None, fields=(), what="a listed item"):
+        """Every item of a listing, each a JSON object with ``fields`` (see ``require_fields``), within the run's
+        page cap (the ``max_pages`` option)."""
+        for item in pager.items(self.fetch, path, params, max_pages=self.client.max_pages):
+            yield require_fields(item, fields, what, "GET", path)
 
     @classmethod
     def validate(cls, params):

@@ -10,12 +10,24 @@ __metaclass__ = type
 from datetime import timedelta
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import LinkHeaderPager, NextUrlPager
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import OPERATIONS, PlatformAdapter, flow_record, path_segment
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
+    ID, OPERATIONS, OPTIONAL_LIST, OPTIONAL_STRING, STRING, PlatformAdapter, count, flow_record, malformed, objects, path_segment,
+    require_answer, require_fields)
 
 JOB_DONE = ("completed", "failed", "canceled")
 RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_decay"}
 FLOW_PAGER = LinkHeaderPager()
 ERROR_PAGERS = {"errors": NextUrlPager("errors"), "resolved": NextUrlPager("resolved")}
+# What the collection reads of each body (absent counts as null; see base.require_fields).
+FLOW_FIELDS = (("_id", ID),)
+# A listed error: every field the selection, the summary and the ledger read (schema FlowStepError).
+ERROR_FIELDS = (("errorId", STRING), ("retryDataKey", OPTIONAL_STRING), ("occurredAt", OPTIONAL_STRING),
+                ("source", OPTIONAL_STRING), ("classification", OPTIONAL_STRING), ("message", OPTIONAL_STRING),
+                ("tags", OPTIONAL_LIST))
+SUMMARY_FIELDS = (("_expOrImpId", STRING), ("lastErrorAt", OPTIONAL_STRING))
+JOB_FIELDS = (("_id", ID), ("status", OPTIONAL_STRING))
+RESOURCE_FIELDS = (("_id", ID), ("_connectionId", OPTIONAL_STRING))
+CONNECTION_FIELDS = (("_id", ID), ("type", OPTIONAL_STRING))
 
 
 def _iso_ms(moment, round_up=False):
@@ -49,20 +61,31 @@ def _retry_data_path(flow_id, step_id, key):
     return "/v1/flows/%s/%s/%s/data" % (path_segment(flow_id), path_segment(step_id), path_segment(key))
 
 
-def step_refs(flow):
-    """Step ids of a (merged) flow in pipeline order: generators, processors, then router branches."""
+_STEP_REF_FIELDS = (("_exportId", OPTIONAL_STRING), ("_importId", OPTIONAL_STRING))
+
+
+def _step_objects(value, what, path):
+    """The page generators or processors of ``what``: objects whose step ids are strings."""
+    for item in objects(value, what, "GET", path):
+        require_fields(item, _STEP_REF_FIELDS, "an item of " + what, "GET", path)
+    return value or []
+
+
+def step_refs(flow, path=None):
+    """Step ids of a (merged) flow in pipeline order: generators, processors, then router branches. ``path`` names
+    the flow's endpoint in the error a malformed flow raises."""
     steps = []
 
     def add(step_id, kind):
         if step_id and step_id not in [s["_id"] for s in steps]:
             steps.append({"_id": step_id, "type": kind})
 
-    for generator in flow.get("pageGenerators") or []:
+    for generator in _step_objects(flow.get("pageGenerators"), "pageGenerators", path):
         add(generator.get("_exportId"), "export")
-    processors = list(flow.get("pageProcessors") or [])
-    for router in flow.get("routers") or []:
-        for branch in router.get("branches") or []:
-            processors.extend(branch.get("pageProcessors") or [])
+    processors = list(_step_objects(flow.get("pageProcessors"), "pageProcessors", path))
+    for router in objects(flow.get("routers"), "routers", "GET", path):
+        for branch in objects(router.get("branches"), "a router's branches", "GET", path):
+            processors.extend(_step_objects(branch.get("pageProcessors"), "a branch's pageProcessors", path))
     for processor in processors:
         if processor.get("_importId"):
             add(processor["_importId"], "import")
@@ -82,7 +105,8 @@ class CeligoAdapter(PlatformAdapter):
     capabilities = frozenset(OPERATIONS) | {"server_filters"}
 
     def get_flow(self, flow_id):
-        return _flow_record(self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id)).object())
+        path = "/v1/flows/%s" % path_segment(flow_id)
+        return _flow_record(require_fields(self.client.request("GET", path).body, FLOW_FIELDS, "the flow", "GET", path))
 
     def list_flows(self, abstract_flow_id=None, integration_id=None):
         params = {}
@@ -90,40 +114,65 @@ class CeligoAdapter(PlatformAdapter):
             params["_abstractFlowId"] = abstract_flow_id
         if integration_id:
             params["_integrationId"] = integration_id
-        for raw in FLOW_PAGER.items(self.fetch, "/v1/flows", params):
+        for raw in self.pages(FLOW_PAGER, "/v1/flows", params, FLOW_FIELDS, "a listed flow"):
             yield _flow_record(raw)
 
     def flow_steps(self, flow_id):
-        merged = self.client.request("GET", "/v1/flows/%s" % path_segment(flow_id), params={"mergeInstance": "true"}).object()
-        steps = step_refs(merged)
+        path = "/v1/flows/%s" % path_segment(flow_id)
+        merged = require_fields(self.client.request("GET", path, params={"mergeInstance": "true"}).body, FLOW_FIELDS,
+                                "the flow", "GET", path)
+        steps = step_refs(merged, path)
         names = {}
-        descendants = self.client.request("GET", "/v1/flows/%s/descendants" % path_segment(flow_id)).object()
-        for kind in ("exports", "imports"):
-            for resource in descendants.get(kind) or []:
-                names[resource.get("_id")] = resource.get("name")
+        for dummy, resource in self._descendants(flow_id):
+            names[resource["_id"]] = resource.get("name")
         for step in steps:
             step["name"] = names.get(step["_id"])
         return steps
 
+    def _descendants(self, flow_id):
+        """``[("export" | "import", resource)]`` of a flow (a 204: none), each resource an object with an ``_id``."""
+        path = "/v1/flows/%s/descendants" % path_segment(flow_id)
+        body = self.client.request("GET", path).object()
+        resources = []
+        for kind, label in (("exports", "export"), ("imports", "import")):
+            for resource in objects(body.get(kind), kind, "GET", path):
+                resources.append((label, require_fields(resource, RESOURCE_FIELDS, "an item of " + kind, "GET", path)))
+        return resources
+
     def error_summary(self, flow_id):
-        body = self.client.request("GET", "/v1/flows/%s/errors" % path_segment(flow_id)).object()
-        return dict(
-            (entry["_expOrImpId"], {"open_errors": entry.get("numError", 0), "last_error_at": entry.get("lastErrorAt")})
-            for entry in body.get("flowErrors") or []
-        )
+        """Open errors per step; a 204 is none, but a body without ``flowErrors`` is no all-clear: it fails."""
+        path = "/v1/flows/%s/errors" % path_segment(flow_id)
+        body = self.client.request("GET", path).body
+        if body is None:
+            return {}
+        entries = require_fields(body, (("flowErrors", (list,)),), "the error summary", "GET", path)["flowErrors"]
+        summary = {}
+        for entry in objects(entries, "flowErrors", "GET", path):
+            require_fields(entry, SUMMARY_FIELDS, "a flowErrors entry", "GET", path)
+            summary[entry["_expOrImpId"]] = {"open_errors": count(entry.get("numError", 0), "a flowErrors entry's numError",
+                                                                  "GET", path),
+                                             "last_error_at": entry.get("lastErrorAt")}
+        return summary
 
     def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
         kind = "resolved" if resolved else "errors"
         path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), kind)
-        for error in ERROR_PAGERS[kind].items(self.fetch, path, None if resolved else error_query(filters)):
+        query = None if resolved else error_query(filters)
+        for error in self.pages(ERROR_PAGERS[kind], path, query, ERROR_FIELDS, "a listed error"):
+            if error.get("tags") and not all(isinstance(tag, str) for tag in error["tags"]):
+                raise malformed("a listed error: tags holds a value that is not a string", "GET", path)
             error["_flowId"] = flow_id
             error["_stepId"] = step_id
             yield error
 
     def retry(self, flow_id, step_id, keys, strategy, options=None):
+        """The retry job; None when the server matched nothing (a 204). A success with any other body may still
+        have queued the retry: that error says so (``require_answer``)."""
         path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), RETRY_PATHS[strategy])
         response = self.client.request("POST", path, body={"retryDataKeys": list(keys)})
-        return self._job(response.object()) if response.body is not None else None
+        if response.body is None:
+            return None
+        return self._job(require_answer(response.status, response.body, JOB_FIELDS, "the retry job", "POST", path))
 
     def resolve(self, flow_id, step_id, error_ids):
         # The body field is `errors` (carrying error ids), not `errorIds`: a legacy shape.
@@ -131,7 +180,8 @@ class CeligoAdapter(PlatformAdapter):
         self.client.request("PUT", path, body={"errors": list(error_ids)}, allow_empty=True)
 
     def get_job(self, job_id):
-        return self._job(self.client.request("GET", "/v1/jobs/%s" % path_segment(job_id)).object())
+        path = "/v1/jobs/%s" % path_segment(job_id)
+        return self._job(require_fields(self.client.request("GET", path).body, JOB_FIELDS, "the job", "GET", path))
 
     @staticmethod
     def _job(raw):
@@ -147,18 +197,17 @@ class CeligoAdapter(PlatformAdapter):
         self.client.request("PUT", _retry_data_path(flow_id, step_id, key), body=envelope, allow_empty=True)
 
     def get_connection(self, connection_id):
-        raw = self.client.request("GET", "/v1/connections/%s" % path_segment(connection_id)).object()
+        path = "/v1/connections/%s" % path_segment(connection_id)
+        raw = require_fields(self.client.request("GET", path).body, CONNECTION_FIELDS, "the connection", "GET", path)
         return {"_id": raw.get("_id"), "name": raw.get("name"), "type": raw.get("type")}
 
     def flow_connections(self, flow_id):
         """``[{"step_id", "name", "type", "_connectionId"}]`` for every export and import the flow uses."""
-        body = self.client.request("GET", "/v1/flows/%s/descendants" % path_segment(flow_id)).object()
         used = []
-        for kind, label in (("exports", "export"), ("imports", "import")):
-            for resource in body.get(kind) or []:
-                if resource.get("_connectionId"):
-                    used.append({"step_id": resource.get("_id"), "name": resource.get("name"), "type": label,
-                                 "_connectionId": resource["_connectionId"]})
+        for label, resource in self._descendants(flow_id):
+            if resource.get("_connectionId"):
+                used.append({"step_id": resource["_id"], "name": resource.get("name"), "type": label,
+                             "_connectionId": resource["_connectionId"]})
         return used
 
     def replace_connection(self, flow_id, old_id, new_id):

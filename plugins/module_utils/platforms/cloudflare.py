@@ -20,7 +20,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.classification impor
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager, NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
-    PlatformAdapter, batched, error_record, flow_record, path_segment)
+    OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, count, error_record, flow_record,
+    json_kind, malformed, path_segment, require_answer, require_fields)
 
 PSEUDO_STEP = "instances"
 # The engine's final statuses (workers-sdk workflows-shared/src/engine.ts); the others are still under way.
@@ -30,6 +31,13 @@ PER_PAGE = 100  # the documented maximum of per_page on both listings
 # Instances page by cursor only (page and cursor are mutually exclusive); the last page has no or an empty cursor.
 INSTANCE_PAGER = CursorPager("result", "result_info.cursor", size_param="per_page", size=PER_PAGE)
 WORKFLOW_PAGER = NumberedPager("result", PER_PAGE, total_pages_key="result_info.total_pages")
+# What the adapter reads of each result (absent counts as null; see base.require_fields).
+WORKFLOW_FIELDS = (("name", STRING), ("script_name", OPTIONAL_STRING), ("instances", OPTIONAL_OBJECT))
+LISTED_FIELDS = (("id", STRING), ("status", OPTIONAL_STRING), ("ended_on", OPTIONAL_STRING), ("modified_on", OPTIONAL_STRING),
+                 ("created_on", OPTIONAL_STRING))
+INSTANCE_FIELDS = (("status", OPTIONAL_STRING), ("error", OPTIONAL_OBJECT), ("trigger", OPTIONAL_OBJECT), ("steps", OPTIONAL_LIST))
+FAILURE_FIELDS = (("name", OPTIONAL_STRING), ("message", OPTIONAL_STRING))
+RESTART_FIELDS = (("result", OPTIONAL_OBJECT),)
 RESOLVED_HINT = ("Workflows keeps no resolved errors: flow_errors_resolve records them in the dismissed file "
                  "(dismissed_file) and sends nothing, and a terminated instance is not a resolved error")
 
@@ -99,43 +107,54 @@ class CloudflareAdapter(PlatformAdapter):
 
     def _call(self, method, path, params=None, body=None):
         """The whole ``{success, errors, messages, result, result_info}`` envelope; HTTP errors raise in the client."""
-        envelope = self.client.request(method, path, params=params, body=body).body
-        self._check_envelope(envelope, method, path)
-        return envelope
+        response = self.client.request(method, path, params=params, body=body)
+        self._check_envelope(response, method, path)
+        return response
+
+    def _result(self, path, fields, what):
+        """The ``result`` object of a GET, with ``fields`` checked (a workflow or instance answered without one fails)."""
+        return require_fields(self._call("GET", path).body.get("result"), fields, what, "GET", path)
 
     @staticmethod
-    def _check_envelope(envelope, method, path):
+    def _check_envelope(response, method, path):
+        envelope = response.body
         if not isinstance(envelope, dict):
-            raise FlowOpsError("expected the {success, result} envelope, got %s" % type(envelope).__name__, method=method, path=path)
+            # A write answered with success but no envelope may still have been applied.
+            raise malformed("expected the {success, result} envelope, got %s" % json_kind(envelope), method, path,
+                            status=response.status, may_have_applied=method != "GET")
         if envelope.get("success") is False:
-            messages = [str(e.get("message")) for e in envelope.get("errors") or [] if isinstance(e, dict) and e.get("message")]
+            errors = envelope.get("errors")
+            messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")] if isinstance(errors, list) else []
             raise FlowOpsError("the API answered success: false: %s" % ("; ".join(messages) or "no message"), method=method, path=path)
 
     def fetch(self, path, params=None):
         """One GET for the pagers, with the envelope checked."""
-        response = self.client.request("GET", path, params=params)
-        self._check_envelope(response.body, "GET", path)
-        return response
+        return self._call("GET", path, params=params)
 
     def _instance(self, flow_id, instance_id):
-        return self._call("GET", self._path(flow_id, "instances", instance_id))["result"] or {}
+        path = self._path(flow_id, "instances", instance_id)
+        instance = self._result(path, INSTANCE_FIELDS, "the instance")
+        if instance.get("error") is not None:
+            require_fields(instance["error"], FAILURE_FIELDS, "the instance's error", "GET", path)
+        return instance
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):
-        return _flow_record(self._call("GET", self._path(flow_id))["result"])
+        return _flow_record(self._result(self._path(flow_id), WORKFLOW_FIELDS, "the workflow"))
 
     def list_flows(self, abstract_flow_id=None, integration_id=None):
         if abstract_flow_id:
             raise self.unsupported("abstract_flow_id", "select workflows by name with flow_ids or by Worker script with integration_id")
-        for raw in WORKFLOW_PAGER.items(self.fetch, self._path()):
+        for raw in self.pages(WORKFLOW_PAGER, self._path(), None, WORKFLOW_FIELDS, "a listed workflow"):
             if not integration_id or raw.get("script_name") == integration_id:
                 yield _flow_record(raw)
 
     def error_summary(self, flow_id):
         """The workflow's own count of errored instances (``instances.errored``; an absent key is 0)."""
-        counts = (self._call("GET", self._path(flow_id))["result"] or {}).get("instances") or {}
-        errored = counts.get("errored") or 0
-        return {PSEUDO_STEP: {"open_errors": int(errored), "last_error_at": None}}
+        path = self._path(flow_id)
+        counts = self._result(path, WORKFLOW_FIELDS, "the workflow").get("instances") or {}
+        errored = count(counts.get("errored") or 0, "the workflow's instances.errored", "GET", path)
+        return {PSEUDO_STEP: {"open_errors": errored, "last_error_at": None}}
 
     # Errors --------------------------------------------------------------------------------------
     def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
@@ -146,7 +165,8 @@ class CloudflareAdapter(PlatformAdapter):
         """
         if resolved:
             raise self.unsupported("resolved: true", RESOLVED_HINT)
-        listing = INSTANCE_PAGER.items(self.fetch, self._path(flow_id, "instances"), {"status": "errored"})
+        listing = self.pages(INSTANCE_PAGER, self._path(flow_id, "instances"), {"status": "errored"}, LISTED_FIELDS,
+                             "a listed instance")
         # Never take another status for an error, whatever the filter did.
         for batch in batched((item for item in listing if item.get("status") == "errored"), PER_PAGE):
             yield from self._records(flow_id, batch)
@@ -186,7 +206,8 @@ class CloudflareAdapter(PlatformAdapter):
             self._check_step_ran(flow_id, instance_id, from_step)
             body["from"] = {"name": from_step}
         path = self._path(flow_id, "instances", instance_id, "status")
-        result = self._call("PATCH", path, body=body).get("result") or {}
+        response = self._call("PATCH", path, body=body)
+        result = require_answer(response.status, response.body, RESTART_FIELDS, "the restart answer", "PATCH", path)["result"] or {}
         return {"_id": "%s/%s" % (path_segment(flow_id), path_segment(instance_id)), "status": result.get("status") or "queued",
                 "done": False}
 

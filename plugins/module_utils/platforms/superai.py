@@ -18,7 +18,7 @@ from datetime import timedelta, timezone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils.paging import NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
-    PlatformAdapter, counted_summary, error_record, flow_record, path_segment)
+    ID, OPTIONAL_STRING, STRING, PlatformAdapter, counted_summary, error_record, flow_record, path_segment, require_fields)
 
 STEP_ID = "executions"
 OPEN_STATUSES = ("failed", "stale")
@@ -36,6 +36,9 @@ ONLY_STALE = {"retry": "false"}
 PAGE_SIZE = 1000   # the API's maximum page_size
 MAX_PAGE = 10000   # the API's maximum page
 PAGER = NumberedPager(None, PAGE_SIZE, size_param="page_size", max_pages=MAX_PAGE)
+# What the adapter reads of each body (absent counts as null; see base.require_fields).
+FLOW_FIELDS = (("id", ID), ("display_name", OPTIONAL_STRING))
+EXECUTION_FIELDS = (("id", ID), ("status", STRING), ("updated_at", OPTIONAL_STRING))
 NO_RESOLVED_LISTING = ("resolve soft-deletes executions and SuperAI never lists or returns deleted ones; "
                        "the resolve backup_file is the record of what was resolved")
 
@@ -107,14 +110,17 @@ class SuperAIAdapter(PlatformAdapter):
         """Every failed or stale execution of the flow, oldest first (created_at never changes, so pages stay put)."""
         params = {"flow_id": flow_id, "status": list(OPEN_STATUSES), "sort_field": "created_at", "sort_direction": "asc"}
         params.update(time_filters(filters))
-        return PAGER.items(self.fetch, "/api/flow-executions", params)
+        return self.pages(PAGER, "/api/flow-executions", params, EXECUTION_FIELDS, "a listed execution")
 
     def _execution(self, key):
-        return self.client.request("GET", "/api/flow-executions/%s" % path_segment(key)).body
+        """The execution now; an answer without its id or status fails (``{}`` must not read as "not failed any more")."""
+        path = "/api/flow-executions/%s" % path_segment(key)
+        return require_fields(self.client.request("GET", path).body, EXECUTION_FIELDS, "the execution", "GET", path)
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):
-        raw = self.client.request("GET", "/api/flows/%s" % path_segment(flow_id)).body
+        path = "/api/flows/%s" % path_segment(flow_id)
+        raw = require_fields(self.client.request("GET", path).body, FLOW_FIELDS, "the flow", "GET", path)
         return flow_record(raw.get("id"), raw.get("display_name"), raw.get("deleted", False),
                            version=raw.get("version"), status=raw.get("status"))
 

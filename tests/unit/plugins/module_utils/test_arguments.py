@@ -71,7 +71,8 @@ def test_missing_token(token):
     ("retry_after_cap", 3601, "between 0 and 3600"),
     ("max_concurrency", 0, "between 1 and 64"),
     ("max_concurrency", 65, "between 1 and 64"),
-    ("max_requests_per_second", -0.1, "at least 0"),
+    ("max_requests_per_second", -0.1, "between 0 and 100000"),
+    ("max_pages", 0, "between 1 and 1000000"),
 ])
 def test_out_of_range(name, value, bound):
     with pytest.raises(ValidationError) as info:
@@ -92,7 +93,7 @@ def test_in_range_boundaries(name, value):
 def test_bad_api_url_scheme(url):
     with pytest.raises(ValidationError) as info:
         validate_connection(params(api_url=url))
-    assert str(info.value) == "api_url: '%s' must start with https:// (or http:// for a local emulator)" % url
+    assert str(info.value) == "api_url: '%s' must start with https:// (or http:// for an emulator on this machine)" % url
 
 
 @pytest.mark.parametrize("region, url", [("us", "https://api.integrator.io"), ("eu", "https://api.eu.integrator.io")])
@@ -202,3 +203,92 @@ def test_api_urls_without_a_duplicated_prefix_are_taken(adapters, platform, api_
 def test_every_adapter_declares_the_prefix_it_adds():
     assert {name: adapter.path_prefix for name, adapter in ADAPTERS.items()} == {
         "celigo": "/v1", "activepieces": "/v1", "cloudflare": "", "superai": "/api"}
+
+
+# -- issue #24: numbers, tokens and URLs that must never reach a request ----------------------------
+
+
+@pytest.mark.parametrize("name", ["timeout", "max_requests_per_second"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_not_a_number_is_refused_for_every_float_option(name, value):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(**{name: value}))
+    assert str(info.value) == "%s: %s is not a number; use a finite value" % (name, value)
+
+
+@pytest.mark.parametrize("raw", [TOKEN + "\n", TOKEN + "\r\n", "  " + TOKEN + "\t"])
+def test_surrounding_whitespace_is_stripped_from_the_token(adapters, raw):
+    adapter = adapters(api_token=raw)
+    prepared = adapter.client.session.prepare_request(requests.Request("GET", adapter.client.url_for("/v1/flows")))
+    assert prepared.headers["Authorization"] == "Bearer " + TOKEN
+
+
+@pytest.mark.parametrize("token, problem", [
+    ("abc def-0123456789", "a space, control or non-ASCII character inside it"),
+    ("abc\ndef-0123456789", "a space, control or non-ASCII character inside it"),
+    ("abc\x00def-0123456789", "a space, control or non-ASCII character inside it"),
+    ("t\u00f6ken-0123456789", "a space, control or non-ASCII character inside it"),
+    ("x", "1 characters long, too short to be an API token (at least 8)"),
+    (" tok1234 ", "7 characters long, too short to be an API token (at least 8)"),
+])
+def test_a_token_that_cannot_be_one_is_refused_without_quoting_it(monkeypatch, token, problem):
+    monkeypatch.delenv("FLOWOPS_API_TOKEN", raising=False)
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_token=token))
+    message = str(info.value)
+    assert message.startswith("api_token: the token ") and problem in message, message
+    assert "\n" not in message and token.strip() not in message
+
+
+def test_a_bad_token_from_the_environment_says_so(monkeypatch):
+    monkeypatch.setenv("FLOWOPS_API_TOKEN", "short")
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_token="short"))
+    assert str(info.value).startswith("api_token (from the FLOWOPS_API_TOKEN environment variable): the token is 5")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://127.3.4.5", "http://localhost:9", "http://[::1]:80",
+                                 "http://LOCALHOST", "https://api.integrator.io"])
+def test_http_is_accepted_for_loopback_hosts_only(url):
+    warnings = []
+    validate_connection(params(api_url=url), warnings.append)
+    assert warnings == []
+
+
+@pytest.mark.parametrize("url", ["http://api.integrator.io", "http://10.0.0.5:8080", "http://127.0.0.1.evil.example"])
+@pytest.mark.parametrize("validate_certs, allow", [(True, False), (False, False), (True, True)])
+def test_plain_http_elsewhere_needs_both_switches(url, validate_certs, allow):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_url=url, validate_certs=validate_certs, allow_insecure_http=allow))
+    message = str(info.value)
+    assert message.startswith("api_url: '%s' is plain http:// to " % url), message
+    assert "validate_certs: false and allow_insecure_http: true" in message
+
+
+def test_plain_http_elsewhere_with_both_switches_warns():
+    warnings = []
+    validate_connection(params(api_url="http://api.integrator.io", validate_certs=False, allow_insecure_http=True),
+                        warnings.append)
+    assert warnings == ["api_url: plain http:// to api.integrator.io (allow_insecure_http): the API token travels in "
+                        "clear text"]
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("https://", "has no host"),
+    ("https://api.integrator.io:99999", "is not a URL (a port is 1 to 65535)"),
+    ("https://api.integrator.io:0", "port 0"),
+    ("https://user:secret@api.integrator.io", "has user-info or a backslash"),
+    ("https://api.integrator.io\\@evil.example", "has user-info or a backslash"),
+])
+def test_api_url_without_a_usable_host_or_port_is_refused(url, problem):
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_url=url))
+    message = str(info.value)
+    assert message.startswith("api_url: ") and problem in message, message
+    assert "secret" not in message
+
+
+def test_region_beside_api_url_warns_which_wins():
+    warnings = []
+    validate_connection(params(api_url="https://api.eu.integrator.io", region="us"), warnings.append)
+    assert warnings == ["region 'us' is ignored: api_url is set, and api_url wins (https://api.eu.integrator.io)"]

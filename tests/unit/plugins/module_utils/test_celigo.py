@@ -19,9 +19,10 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.celigo imp
 class FakeClient:
     """Answers ``request`` from queued responses per (method, path) and records every call."""
 
-    def __init__(self):
+    def __init__(self, max_pages=10000):
         self.routes = {}
         self.calls = []
+        self.max_pages = max_pages  # the run's page cap, as the real Client carries it
 
     def answer(self, method, path, body=None, status=200, headers=None):
         self.routes.setdefault((method, path), []).append(Response(status, headers or {}, body, path))
@@ -129,7 +130,7 @@ def test_list_flows_without_filters(fake, adapter):
 
 
 def test_flow_steps_merges_names(fake, adapter):
-    fake.answer("GET", "/v1/flows/f1", {"pageGenerators": [{"_exportId": "e1"}], "pageProcessors": [{"_importId": "i1"}]})
+    fake.answer("GET", "/v1/flows/f1", {"_id": "f1", "pageGenerators": [{"_exportId": "e1"}], "pageProcessors": [{"_importId": "i1"}]})
     fake.answer("GET", "/v1/flows/f1/descendants", {"exports": [{"_id": "e1", "name": "Get orders"}],
                                                     "imports": [{"_id": "i1", "name": "Post orders"}]})
     assert adapter.flow_steps("f1") == [{"_id": "e1", "type": "export", "name": "Get orders"},
@@ -138,7 +139,7 @@ def test_flow_steps_merges_names(fake, adapter):
 
 
 def test_flow_steps_without_descendants(fake, adapter):
-    fake.answer("GET", "/v1/flows/f1", {"pageGenerators": [{"_exportId": "e1"}]})
+    fake.answer("GET", "/v1/flows/f1", {"_id": "f1", "pageGenerators": [{"_exportId": "e1"}]})
     fake.answer("GET", "/v1/flows/f1/descendants", None, status=204)
     assert adapter.flow_steps("f1") == [{"_id": "e1", "type": "export", "name": None}]
 
@@ -154,7 +155,7 @@ def test_error_summary_mapping(fake, adapter):
     }
 
 
-@pytest.mark.parametrize("body", [None, {}, {"flowErrors": []}])
+@pytest.mark.parametrize("body", [None, {"flowErrors": []}])
 def test_error_summary_empty(fake, adapter, body):
     fake.answer("GET", "/v1/flows/f1/errors", body, status=204 if body is None else 200)
     assert adapter.error_summary("f1") == {}
@@ -299,3 +300,120 @@ def test_error_query_sends_a_window_never_narrower_than_the_selection():
         "source": ["connection", "api"]}
     assert error_query({"occurred_after": None, "occurred_before": None, "sources": []}) == {}
     assert error_query(None) == {}
+
+
+# -- malformed bodies: one line naming the endpoint, never a traceback or a false all-clear -------------
+
+
+def _fails(call, match, method="GET"):
+    with pytest.raises(FlowOpsError) as info:
+        call()
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith(method + " "), str(info.value)
+    assert match in str(info.value), str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("body, match", [
+    ({}, "the flow: _id is missing"),
+    (None, "expected the flow to be an object, got null"),
+    ([{"_id": "f1"}], "expected the flow to be an object, got an array"),
+    ({"_id": {"$oid": "f1"}}, "the flow: _id is an object, expected a string or a number"),
+])
+def test_a_flow_lookup_without_a_flow_fails(fake, adapter, body, match):
+    fake.answer("GET", "/v1/flows/f1", body, status=204 if body is None else 200)
+    error = _fails(lambda: adapter.get_flow("f1"), match)
+    assert error.path == "/v1/flows/f1"
+
+
+def test_a_listed_flow_that_is_not_an_object_fails(fake, adapter):
+    fake.answer("GET", "/v1/flows", [{"_id": "f1"}, "f2"])
+    _fails(lambda: list(adapter.list_flows(integration_id="i1")),
+           "GET /v1/flows: unexpected response: expected a listed flow to be an object, got a string")
+
+
+@pytest.mark.parametrize("body, match", [
+    ({}, "the error summary: flowErrors is missing, expected an array"),
+    ({"flowErrors": None}, "flowErrors is null"),
+    ({"flowErrors": {"e1": 3}}, "flowErrors is an object"),
+    ({"flowErrors": [1]}, "expected every item of flowErrors to be an object, got a number"),
+    ({"flowErrors": [{"numError": 3}]}, "a flowErrors entry: _expOrImpId is missing, expected a string"),
+    ({"flowErrors": [{"_expOrImpId": None, "numError": 3}]}, "_expOrImpId is null"),
+    ({"flowErrors": [{"_expOrImpId": "e1", "numError": "3"}]}, "numError is a string, expected a count"),
+    ({"flowErrors": [{"_expOrImpId": "e1", "numError": float("nan")}]}, "numError is nan, expected a count"),
+    ({"flowErrors": [{"_expOrImpId": "e1", "numError": -1}]}, "numError is -1, expected a count"),
+    ({"flowErrors": [{"_expOrImpId": "e1", "numError": True}]}, "numError is a boolean"),
+])
+def test_a_malformed_error_summary_fails_rather_than_reading_as_no_errors(fake, adapter, body, match):
+    fake.answer("GET", "/v1/flows/f1/errors", body)
+    _fails(lambda: adapter.error_summary("f1"), "GET /v1/flows/f1/errors: unexpected response: ")
+    _fails(lambda: adapter.error_summary("f1"), match)
+
+
+@pytest.mark.parametrize("page, match", [
+    ({"errors": [1, "two", None]}, "expected a listed error to be an object, got a number"),
+    ({"errors": [{"retryDataKey": "k1"}]}, "a listed error: errorId is missing, expected a string"),
+    ({"errors": [{"errorId": "e1", "retryDataKey": ["k1"]}]}, "retryDataKey is an array, expected a string or null"),
+    ({"errors": [{"errorId": "e1", "occurredAt": 1763611200}]}, "occurredAt is a number"),
+    ({"errors": [{"errorId": "e1", "source": {"a": 1}}]}, "source is an object"),
+    ({"errors": [{"errorId": "e1", "classification": ["x"]}]}, "classification is an array"),
+    ({"errors": [{"errorId": "e1", "message": {"text": "x"}}]}, "message is an object"),
+    ({"errors": [{"errorId": "e1", "tags": "urgent"}]}, "tags is a string, expected an array or null"),
+    ({"errors": [{"errorId": "e1", "tags": [{"id": 1}]}]}, "tags holds a value that is not a string"),
+])
+def test_malformed_listed_errors_fail_naming_the_listing(fake, adapter, page, match):
+    fake.answer("GET", "/v1/flows/f1/s1/errors", page)
+    _fails(lambda: list(adapter.iter_errors("f1", "s1")), "GET /v1/flows/f1/s1/errors: unexpected response: ")
+    _fails(lambda: list(adapter.iter_errors("f1", "s1")), match)
+
+
+def test_listings_honour_the_clients_max_pages():
+    fake = FakeClient(max_pages=2)
+    adapter = CeligoAdapter(fake)
+    for n in range(3):
+        fake.answer("GET", "/v1/flows/f1/s1/errors" + ("?p=%d" % n if n else ""),
+                    {"errors": [{"errorId": "e%d" % n}], "nextPageURL": "/api/v1/flows/f1/s1/errors?p=%d" % (n + 1)})
+    _fails(lambda: list(adapter.iter_errors("f1", "s1")), "more than 2 pages; stopping (raise max_pages")
+    assert len(fake.calls) == 2
+
+
+@pytest.mark.parametrize("body", [{}, {"status": "queued"}, {"_id": None}, [{"_id": "j1"}], {"_jobId": {"x": 1}}])
+def test_a_retry_answered_200_without_a_job_is_in_doubt(fake, adapter, body):
+    fake.answer("POST", "/v1/flows/f1/s1/retry", body)
+    error = _fails(lambda: adapter.retry("f1", "s1", ["k1"], "retry"), "the retry job", method="POST")
+    assert error.may_have_applied is True and error.status == 200
+    assert str(error).startswith("POST /v1/flows/f1/s1/retry: HTTP 200 unexpected response: ")
+
+
+@pytest.mark.parametrize("body, match", [({}, "the job: _id is missing"), ({"_id": "j1", "status": 3}, "status is a number")])
+def test_a_malformed_job_fails(fake, adapter, body, match):
+    fake.answer("GET", "/v1/jobs/j1", body)
+    _fails(lambda: adapter.get_job("j1"), match)
+
+
+@pytest.mark.parametrize("flow, match", [
+    ({"_id": "f1", "pageGenerators": {"_exportId": "e1"}}, "expected pageGenerators to be an array, got an object"),
+    ({"_id": "f1", "pageProcessors": ["i1"]}, "expected every item of pageProcessors to be an object, got a string"),
+    ({"_id": "f1", "pageProcessors": [{"_importId": 5}]}, "an item of pageProcessors: _importId is a number"),
+    ({"_id": "f1", "routers": [{"branches": [{"pageProcessors": "x"}]}]}, "a branch's pageProcessors to be an array"),
+    ({}, "the flow: _id is missing"),
+])
+def test_a_malformed_flow_fails_when_its_steps_are_read(fake, adapter, flow, match):
+    fake.answer("GET", "/v1/flows/f1", flow)
+    fake.answer("GET", "/v1/flows/f1/descendants", {"exports": [], "imports": []})
+    _fails(lambda: adapter.flow_steps("f1"), match)
+
+
+@pytest.mark.parametrize("body, match", [
+    ({"exports": {"e1": {}}}, "expected exports to be an array"),
+    ({"imports": [{"name": "no id"}]}, "an item of imports: _id is missing"),
+    ({"imports": [{"_id": "i1", "_connectionId": ["c1"]}]}, "an item of imports: _connectionId is an array"),
+])
+def test_malformed_descendants_fail(fake, adapter, body, match):
+    fake.answer("GET", "/v1/flows/f1/descendants", body)
+    _fails(lambda: adapter.flow_connections("f1"), "GET /v1/flows/f1/descendants: unexpected response: " + match)
+
+
+def test_a_connection_lookup_answered_empty_fails(fake, adapter):
+    fake.answer("GET", "/v1/connections/c1", {})
+    _fails(lambda: adapter.get_connection("c1"), "GET /v1/connections/c1: unexpected response: the connection: _id is missing")

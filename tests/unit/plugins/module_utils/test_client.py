@@ -8,12 +8,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import html
+import json
+import re
 import threading
 import time
 
 from http.client import RemoteDisconnected
 from types import SimpleNamespace
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -649,3 +652,36 @@ def test_a_wait_before_a_resend_ends_early_once_the_controller_is_gone():
     client._wait(20)  # pylint: disable=protected-access
     assert len(slept) == 3 and all(0 < seconds <= WAIT_SLICE for seconds in slept)
     client.close()
+
+
+SLASHY_TOKEN = "fl0w/0ps+T0ken=w1th&ch@rs?%x~9<>"
+
+
+@pytest.mark.parametrize("form", [
+    json.dumps(SLASHY_TOKEN)[1:-1].replace("/", "\\/"),  # JSON with escaped slashes (PHP, some Java encoders)
+    re.sub("%[0-9A-F]{2}", lambda match: match.group(0).lower(), quote(SLASHY_TOKEN, safe="")),
+    quote_plus(SLASHY_TOKEN, safe=""),
+    base64.urlsafe_b64encode(SLASHY_TOKEN.encode()).decode(),
+    base64.b64encode(SLASHY_TOKEN.encode()).decode().rstrip("="),
+    html.escape(SLASHY_TOKEN),
+], ids=["json-escaped", "lower-hex", "quote-plus", "base64-urlsafe", "base64-unpadded", "html"])
+def test_escaped_and_encoded_echoes_of_the_token_are_scrubbed(harness, raw, form):
+    assert form != SLASHY_TOKEN
+    client = harness.client([raw(400, {"message": "rejected %s here" % form})], token=SLASHY_TOKEN)[0]
+    with pytest.raises(FlowOpsError) as info:
+        client.request("GET", "/v1/flows")
+    assert str(info.value) == "GET /v1/flows: HTTP 400 rejected %s here" % MASK
+
+
+def test_the_token_in_a_same_host_next_page_path_is_not_quoted(harness, raw, token):
+    client = harness.client([raw(404, {"message": "gone"})])[0]
+    with pytest.raises(FlowOpsError) as info:
+        client.request("GET", "/api/v1/flows/%s/errors?pageToken=%s" % (quote(token, safe=""), token))
+    assert str(info.value) == "GET /api/v1/flows/%s/errors: HTTP 404 gone" % MASK
+
+
+def test_the_token_surrounded_by_whitespace_is_sent_and_scrubbed_stripped(harness, raw, token):
+    client = harness.client([raw(401, {"message": "bad %s" % token})], token=token + "\n")[0]
+    with pytest.raises(FlowOpsError) as info:
+        client.request("GET", "/v1/flows")
+    assert token not in str(info.value)

@@ -122,25 +122,72 @@ def test_bearer_header_wins_over_netrc(servers, isolated_env):
     assert _auth(server.seen[1]) == "Bearer " + TOKEN
 
 
-def test_redirect_to_another_port_drops_the_token(servers, isolated_env):
-    landing = servers(lambda handler: (200, {}, {"landed": True}))
-    origin = servers(lambda handler: (302, {"Location": landing.url + "/elsewhere"}, None))
-    assert origin.url != landing.url
-
+@pytest.mark.parametrize("status, method", [(302, "GET"), (301, "GET"), (307, "POST"), (308, "POST"), (303, "POST")])
+def test_a_redirect_to_another_origin_is_refused_in_one_line_and_nothing_reaches_it(servers, isolated_env, status, method):
+    landing = servers(lambda handler: (200, {}, {}))
+    origin = servers(lambda handler: (status, {"Location": landing.url + "/elsewhere?token=" + TOKEN}, None))
     client = _client(origin.url)
     try:
-        response = client.request("GET", "/v1/flows")
-    except FlowOpsError:
-        response = None  # refusing the redirect outright is fine too; carrying the token is not
+        with pytest.raises(FlowOpsError) as info:
+            client.request(method, "/v1/flows/f1/retry", body={"retryDataKeys": ["k1"]} if method == "POST" else None)
     finally:
         client.close()
-    assert _auth(origin.seen[0]) == "Bearer " + TOKEN
-    if response is not None:
-        assert response.body == {"landed": True}
-        assert len(landing.seen) == 1
-    for dummy_method, dummy_path, headers in landing.seen:
-        assert "authorization" not in [name.lower() for name in headers]
-        assert not any(TOKEN in value for value in headers.values())
+    message = str(info.value)
+    assert message == ("%s /v1/flows/f1/retry: the server redirected to %s/elsewhere, which is not the configured host "
+                       "%s: not followed, nothing was sent there" % (method, landing.url, origin.url)), message
+    assert TOKEN not in message
+    assert landing.seen == [] and len(origin.seen) == 1
+    assert info.value.may_have_applied is (method == "POST")
+
+
+def test_a_redirect_on_the_same_origin_is_followed_with_the_token(servers, isolated_env):
+    server = servers(lambda handler: (302, {"Location": "/v1/moved"}, None) if handler.path == "/v1/flows"
+                     else (200, {}, {"path": handler.path}))
+    client = _client(server.url)
+    try:
+        assert client.request("GET", "/v1/flows").body == {"path": "/v1/moved"}
+    finally:
+        client.close()
+    assert [_auth(seen) for seen in server.seen] == ["Bearer " + TOKEN] * 2
+
+
+def test_user_info_and_backslash_urls_never_reach_the_other_host(servers, isolated_env):
+    """``http://OTHER:P2\\@CONFIGURED:P1/`` is CONFIGURED to urlsplit and OTHER to urllib3: refused either way."""
+    other = servers(lambda handler: (200, {}, {}))
+    configured = servers(lambda handler: (200, {}, {}))
+    host_port = configured.url.split("//")[1]
+    other_host_port = other.url.split("//")[1]
+    client = _client(configured.url)
+    bypasses = ["http://%s\\@%s/api/v1/flows" % (other_host_port, host_port),
+                "http://%s@%s/api/v1/flows" % (other_host_port, host_port),
+                "http://user:pw@%s/v1/flows" % host_port,
+                "http://%s\\%s/v1/flows" % (host_port, other_host_port)]
+    try:
+        for url in bypasses:
+            with pytest.raises(FlowOpsError) as info:
+                client.request("GET", url)
+            assert "refusing" in str(info.value), (url, str(info.value))
+        with pytest.raises(FlowOpsError):
+            client.request("GET", 12345)
+    finally:
+        client.close()
+    assert other.seen == [] and configured.seen == []
+
+
+def test_an_exception_outside_requests_becomes_one_scrubbed_line(servers, isolated_env, monkeypatch):
+    server = servers(lambda handler: (200, {}, {}))
+    client = _client(server.url)
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid header value b'Bearer %s\\n'" % TOKEN)
+
+    monkeypatch.setattr(client.session, "request", broken)
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            client.request("GET", "/v1/flows")
+    finally:
+        client.close()
+    assert str(info.value) == "GET /v1/flows: request failed: ValueError: Invalid header value b'Bearer ********\\n'"
 
 
 def test_get_and_post_reach_a_real_server(servers, isolated_env):

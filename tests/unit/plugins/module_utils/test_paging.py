@@ -23,7 +23,7 @@ def fetcher(client):
 
 
 def iter_link_pages(client, path, params=None, max_pages=MAX_PAGES):
-    return LinkHeaderPager(max_pages=max_pages).items(fetcher(client), path, params)
+    return LinkHeaderPager().items(fetcher(client), path, params, max_pages=max_pages)
 
 
 def iter_body_pages(client, path, items_key, params=None):
@@ -111,8 +111,8 @@ def test_link_pages_max_pages(harness, raw):
     client, script = harness.client(outcomes)[:2]
     with pytest.raises(FlowOpsError) as info:
         list(iter_link_pages(client, "/v1/flows", max_pages=2))
-    assert "more than 2 pages" in str(info.value)
-    assert len(script.calls) == 3
+    assert str(info.value) == "GET /v1/flows: more than 2 pages; stopping (raise max_pages if the listing is really that long)"
+    assert len(script.calls) == 2  # the third page is never asked for
 
 
 def test_link_to_another_host_is_refused(harness, raw):
@@ -286,3 +286,75 @@ def test_numbered_pages_bare_array_expected(harness, raw):
     client = harness.client([raw(200, {"items": []})])[0]
     with pytest.raises(FlowOpsError, match="expected a JSON array, got dict"):
         list(NumberedPager(None, 10).items(fetcher(client), "/x"))
+
+
+# -- the run's page cap (max_pages) and next-page markers that are not strings ------------------------
+
+
+def _endless_next_url(harness, raw, pages):
+    """A server answering every page with a fresh, unique nextPageURL."""
+    outcomes = [raw(200, {"errors": [{"n": n}], "nextPageURL": "/api/v1/x?pageToken=t%d" % n}) for n in range(pages)]
+    return harness.client(outcomes)[:2]
+
+
+def test_body_pages_stop_after_max_pages_pages_of_an_endless_chain(harness, raw):
+    client, script = _endless_next_url(harness, raw, 5)
+    with pytest.raises(FlowOpsError) as info:
+        list(NextUrlPager("errors").items(fetcher(client), "/v1/x", max_pages=5))
+    assert str(info.value) == "GET /v1/x: more than 5 pages; stopping (raise max_pages if the listing is really that long)"
+    assert len(script.calls) == 5
+
+
+def test_cursor_pages_stop_after_max_pages(harness, raw):
+    client, script = harness.client([raw(200, {"data": [n], "next": "c%d" % n}) for n in range(3)])[:2]
+    with pytest.raises(FlowOpsError, match=r"^GET /v1/flow-runs: more than 3 pages; stopping \(raise max_pages"):
+        list(CursorPager("data", "next").items(fetcher(client), "/v1/flow-runs", max_pages=3))
+    assert len(script.calls) == 3
+
+
+def test_numbered_pages_take_the_smaller_of_the_api_limit_and_max_pages(harness, raw):
+    client, script = harness.client([raw(200, [n]) for n in range(4)])[:2]
+    with pytest.raises(FlowOpsError) as info:
+        list(NumberedPager(None, 1, max_pages=2).items(fetcher(client), "/x", max_pages=10))
+    assert str(info.value) == "GET /x: more than 2 pages; stopping (the API serves no more than 2 pages)"
+    assert len(script.calls) == 2
+    client, script = harness.client([raw(200, [n]) for n in range(4)])[:2]
+    with pytest.raises(FlowOpsError, match="more than 3 pages; stopping .raise max_pages"):
+        list(NumberedPager(None, 1, max_pages=10).items(fetcher(client), "/x", max_pages=3))
+    assert len(script.calls) == 3
+
+
+def test_a_listing_of_exactly_max_pages_pages_is_read_whole(harness, raw):
+    client = harness.client([raw(200, {"errors": [1], "nextPageURL": "/api/v1/x?p=2"}), raw(200, {"errors": [2]})])[0]
+    assert list(NextUrlPager("errors").items(fetcher(client), "/v1/x", max_pages=2)) == [1, 2]
+
+
+def test_without_a_cap_the_default_is_max_pages_default(harness, raw):
+    assert MAX_PAGES == 10000
+    client = harness.client([raw(200, [1])])[0]
+    assert list(LinkHeaderPager().items(fetcher(client), "/v1/flows")) == [1]
+
+
+@pytest.mark.parametrize("marker, kind", [(7, "int"), (["/api/v1/x?p=2"], "list"), ({"url": "/v1/x"}, "dict"), (True, "bool")])
+def test_a_next_page_url_that_is_not_a_string_fails_in_one_line(harness, raw, marker, kind):
+    client, script = harness.client([raw(200, {"errors": [1], "nextPageURL": marker})])[:2]
+    with pytest.raises(FlowOpsError) as info:
+        list(iter_body_pages(client, "/v1/flows/f/s/errors", items_key="errors"))
+    assert str(info.value) == "GET /v1/flows/f/s/errors: expected 'nextPageURL' to be a string, got %s" % kind
+    assert len(script.calls) == 1
+
+
+@pytest.mark.parametrize("cursor", [{"a": 1}, ["c2"], 12])
+def test_a_cursor_that_is_not_a_string_fails_in_one_line(harness, raw, cursor):
+    client, script = harness.client([raw(200, {"result": [1], "result_info": {"cursor": cursor}})])[:2]
+    with pytest.raises(FlowOpsError) as info:
+        list(CursorPager("result", "result_info.cursor").items(fetcher(client), "/w"))
+    assert str(info.value).startswith("GET /w: expected 'result_info.cursor' to be a string, got ")
+    assert len(script.calls) == 1
+
+
+def test_a_malformed_later_page_names_the_listing_not_the_next_url(harness, raw):
+    client = harness.client([raw(200, {"errors": [1], "nextPageURL": "/api/v1/x?pageToken=secret"}), raw(200, {"errors": 5})])[0]
+    with pytest.raises(FlowOpsError) as info:
+        list(iter_body_pages(client, "/v1/x", items_key="errors"))
+    assert str(info.value).startswith("GET /v1/x: expected 'errors' to be a list") and "secret" not in str(info.value)

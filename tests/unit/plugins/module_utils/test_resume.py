@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -80,6 +81,111 @@ def test_journal_unwritable_directory(tmp_path):
     with pytest.raises(FlowOpsError) as info:
         resume.Journal(str(tmp_path / "missing" / "report.json"), "r")
     assert "cannot write journal" in str(info.value)
+
+
+# -- the lock and the journal never follow a link ---------------------------------------------------
+
+
+@pytest.fixture
+def victim(tmp_path):
+    """A file a link pre-placed beside the report points at; ``victim.unchanged()`` says it was not touched."""
+    path = tmp_path / "victim.txt"
+    path.write_text("precious\n")
+    path.chmod(0o644)
+    before = path.stat()
+
+    def unchanged():
+        after = path.stat()
+        return path.read_text() == "precious\n" and (after.st_mode, after.st_size, after.st_mtime_ns) == (
+            before.st_mode, before.st_size, before.st_mtime_ns)
+    return SimpleNamespace(path=path, unchanged=unchanged)
+
+
+def link_beside(report, suffix, target):
+    os.symlink(str(target), str(report) + suffix)
+    return str(report) + suffix
+
+
+def test_the_lock_refuses_a_link_at_its_path_and_leaves_the_target_alone(tmp_path, victim):
+    report = tmp_path / "report.json"
+    lock = link_beside(report, ".lock", victim.path)
+    with pytest.raises(FlowOpsError) as info:
+        resume.ReportLock(str(report), "run-1", wait=0)
+    assert str(info.value) == ("report_file: %s is a symbolic link; it is never followed: remove it or use another "
+                               "report_file" % lock)
+    assert victim.unchanged() and os.path.islink(lock)
+
+
+def test_the_journal_refuses_a_link_at_its_path_and_leaves_the_target_alone(tmp_path, victim):
+    report = tmp_path / "report.json"
+    journal = link_beside(report, ".journal", victim.path)
+    with pytest.raises(FlowOpsError) as info:
+        resume.Journal(str(report), "run-1")
+    assert str(info.value).startswith("report_file: %s is a symbolic link; " % journal)
+    assert "\n" not in str(info.value)
+    assert victim.unchanged()
+
+
+def test_done_keys_does_not_read_a_journal_through_a_link(tmp_path):
+    report = tmp_path / "report.json"
+    elsewhere = tmp_path / "forged.journal"
+    elsewhere.write_text(json.dumps({"run_id": "run-1", "key": "k1", "action": "retried", "job": "forged"}) + "\n")
+    link_beside(report, ".journal", elsewhere)
+    with pytest.raises(FlowOpsError, match=r"^report_file: .*report\.json\.journal is a symbolic link"):
+        resume.done_keys(str(report), "run-1", ("retried",))
+
+
+def test_a_dangling_link_is_refused_and_its_target_never_created(tmp_path):
+    report = tmp_path / "report.json"
+    link_beside(report, ".lock", tmp_path / "made-lock")
+    link_beside(report, ".journal", tmp_path / "made-journal")
+    with pytest.raises(FlowOpsError, match="is a symbolic link"):
+        resume.ReportLock(str(report), "run-1", wait=0)
+    with pytest.raises(FlowOpsError, match="is a symbolic link"):
+        resume.Journal(str(report), "run-1")
+    assert not (tmp_path / "made-lock").exists() and not (tmp_path / "made-journal").exists()
+
+
+def test_the_lock_and_the_journal_are_created_private(tmp_path):
+    report = tmp_path / "report.json"
+    lock = resume.ReportLock(str(report), "run-1")
+    journal = resume.Journal(str(report), "run-1")
+    try:
+        assert stat.S_IMODE(os.stat(lock.path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(journal.path).st_mode) == 0o600
+    finally:
+        journal.close()
+        lock.release()
+
+
+def test_a_rerun_appends_to_the_existing_journal(tmp_path):
+    report = tmp_path / "report.json"
+    first = resume.Journal(str(report), "run-1")
+    first.record(["k1"], "retried", job="j1")
+    first.close()
+    second = resume.Journal(str(report), "run-1")
+    second.record(["k2"], "retried", job="j2")
+    second.close()
+    assert sorted(resume.done_keys(str(report), "run-1", ("retried",))) == ["k1", "k2"]
+
+
+# -- the run id -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run_id", ["r1", "2026-01-01T00.00_Z", "a" * 64, "..x", "-"])
+def test_a_plain_run_id_is_kept(run_id):
+    assert RunContext(SimpleNamespace(params={"run_id": run_id}, check_mode=False, warn=None),
+                      SimpleNamespace(bind=lambda ctx: None)).run_id == run_id
+
+
+@pytest.mark.parametrize("run_id", ["/../../tmp/pwn", "../x", "a/b", ".", "..", "", "a" * 65, "r 1", "r\n1", "é"])
+def test_a_run_id_that_is_not_a_plain_name_is_refused_in_one_line(run_id):
+    with pytest.raises(FlowOpsError) as info:
+        RunContext(SimpleNamespace(params={"run_id": run_id}, check_mode=False, warn=None),
+                   SimpleNamespace(bind=lambda ctx: None))
+    message = str(info.value)
+    assert message.startswith("run_id: %r " % run_id) and "\n" not in message
+    assert message.endswith("use 1 to 64 letters, digits, '.', '_' or '-'; nothing was sent")
 
 
 # -- one run at a time per report_file ------------------------------------------------------------

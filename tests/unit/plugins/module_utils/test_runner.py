@@ -28,7 +28,7 @@ class FakeModule:
     def __init__(self, argument_spec, **kwargs):
         self.argument_spec = argument_spec
         self.kwargs = kwargs
-        self.params = {"api_token": "t"}
+        self.params = {"api_token": "runner-test-token-0123"}
         self.check_mode = False
         FakeModule.instances.append(self)
 
@@ -60,7 +60,7 @@ def patched(monkeypatch):
     adapter = FakeAdapter()
     FakeModule.instances = []
     monkeypatch.setattr(runner, "AnsibleModule", FakeModule)
-    monkeypatch.setattr(runner, "adapter_from_params", lambda params: adapter)
+    monkeypatch.setattr(runner, "adapter_from_params", lambda params, warn=None: adapter)
     return adapter
 
 
@@ -101,7 +101,7 @@ def test_flowops_error_fails_with_its_fields_and_partial_result(patched):
 
 
 def test_validation_error_before_the_adapter_exists(monkeypatch):
-    def refuse(params):
+    def refuse(params, warn=None):
         raise ValidationError("api_token: no API token; set api_token or the FLOWOPS_API_TOKEN environment variable")
 
     monkeypatch.setattr(runner, "AnsibleModule", FakeModule)
@@ -112,12 +112,15 @@ def test_validation_error_before_the_adapter_exists(monkeypatch):
     assert info.value.kwargs == dict(msg="api_token: no API token; set api_token or the FLOWOPS_API_TOKEN environment variable")
 
 
-def test_other_exceptions_still_close_the_client(patched):
+def test_other_exceptions_fail_in_one_scrubbed_line_and_close_the_client(patched):
     def run(ctx):
-        raise KeyError("bug")
+        raise KeyError("bug near %s" % ctx.params["api_token"])
 
-    with pytest.raises(KeyError):
+    with pytest.raises(Exited) as info:
         runner.run_module(run, {})
+    assert info.value.failed is True
+    assert info.value.kwargs == dict(msg="unexpected error, a bug in flowops.ipaas (please report it with the task): "
+                                         "KeyError: 'bug near ********'")
     assert patched.closed == 1
 
 

@@ -265,3 +265,49 @@ def test_relative_window():
 
 def test_without_time_filters_occurred_at_is_not_parsed():
     assert select().matches(error(occurredAt="garbage"))
+
+
+# -- bounded ages and times: one line naming the option, never an OverflowError ---------------------------
+
+
+@pytest.mark.parametrize("value", ["99999999999h", "3651d", "522w", "999999999999999999999999999999s", "9" * 5000 + "d",
+                                   "315360001s ago"])
+@pytest.mark.parametrize("option", ["occurred_after", "occurred_before"])
+def test_a_relative_age_beyond_ten_years_is_refused(value, option):
+    with pytest.raises(ValidationError) as info:
+        parse_time(value, option, NOW)
+    message = str(info.value)
+    assert message.startswith("%s: '" % option) and "too far back" in message and "3650 days" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("value", ["3650d", "521w", "315360000s"])
+def test_a_relative_age_of_up_to_ten_years_is_taken(value):
+    assert NOW - parse_time(value, "occurred_after", NOW) <= timedelta(days=3650)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59.999999Z",
+                                   "0001-01-01", "1969-12-31T23:59:59Z", "9999-01-01"])
+def test_a_time_outside_1970_to_9998_is_refused_in_one_line(value):
+    with pytest.raises(ValidationError) as info:
+        parse_time(value, "occurred_before", NOW)
+    assert str(info.value) == "occurred_before: '%s' is out of range; use a time from 1970 to 9998" % value
+
+
+def test_the_window_edges_are_taken():
+    assert parse_time("1970-01-01T00:00:00Z", "occurred_after") == datetime(1970, 1, 1, tzinfo=UTC)
+    assert parse_time("9998-12-31T23:59:59.999999Z", "occurred_before").year == 9998
+
+
+def test_the_selection_refuses_an_overflowing_age_before_anything_else():
+    with pytest.raises(ValidationError, match="^occurred_after: '99999999999h' is too far back"):
+        ErrorSelection(dict(flow_ids=["f1"], occurred_after="99999999999h"), now=NOW)
+
+
+@pytest.mark.parametrize("occurred", ["garbage", "2h", "9999-12-31T23:59:59-01:00", 1763611200])
+def test_a_listed_error_with_an_unreadable_time_fails_naming_the_error(occurred):
+    selection = select(occurred_after="2026-11-20T04:00:00Z")
+    with pytest.raises(FlowOpsError) as info:
+        selection.matches(error(occurredAt=occurred, errorId="e9", _flowId="f1", _stepId="s1"))
+    assert str(info.value).startswith("error e9 (flow f1, step s1): the platform's occurredAt '")
+    assert not isinstance(info.value, ValidationError)

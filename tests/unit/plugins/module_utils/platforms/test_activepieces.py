@@ -24,9 +24,10 @@ RUNS = "/v1/flow-runs"
 class FakeClient:
     """Answers ``request`` from queued bodies (or ``answer(call)`` functions) per (method, path); records every call."""
 
-    def __init__(self):
+    def __init__(self, max_pages=10000):
         self.routes = {}
         self.calls = []
+        self.max_pages = max_pages  # the run's page cap, as the real Client carries it
 
     def answer(self, method, path, body=None, status=200):
         self.routes.setdefault((method, path), []).append((status, body))
@@ -347,3 +348,64 @@ def test_connection_replace_is_refused_before_any_request(adapter, fake):
         with pytest.raises(UnsupportedOperation, match="^platform 'activepieces' does not support"):
             call()
     assert fake.calls == []
+
+
+# -- malformed bodies: one line naming the endpoint; an unreadable retry answer is in doubt ---------------
+
+
+def _fails(call, start):
+    with pytest.raises(FlowOpsError) as info:
+        call()
+    assert str(info.value).startswith(start) and "\n" not in str(info.value), str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("body, match", [({}, "the flow: id is missing"), (None, "got null"), ([], "got an array"),
+                                         ({"id": "f1", "version": "v2"}, "version is a string")])
+def test_a_flow_lookup_without_a_flow_fails(adapter, fake, body, match):
+    fake.answer("GET", "/v1/flows/f1", body)
+    assert match in str(_fails(lambda: adapter.get_flow("f1"), "GET /v1/flows/f1: unexpected response: "))
+
+
+@pytest.mark.parametrize("item, match", [
+    (1, "expected a listed flow run to be an object, got a number"),
+    ({"status": "FAILED"}, "a listed flow run: id is missing"),
+    (dict(run("r1"), failedStep="step_2"), "failedStep is a string"),
+    (dict(run("r1"), tags="urgent"), "tags is a string"),
+])
+def test_malformed_listed_runs_fail_naming_the_listing(adapter, fake, item, match):
+    fake.answer("GET", RUNS, page([item]))
+    assert match in str(_fails(lambda: list(adapter.iter_errors("flowA", PSEUDO_STEP)), "GET /v1/flow-runs: unexpected response: "))
+
+
+def test_a_run_detail_that_is_not_an_object_fails(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1")]))
+    fake.answer("GET", RUNS + "/r1", ["not", "a", "run"])
+    _fails(lambda: list(adapter.iter_errors("flowA", PSEUDO_STEP)), "GET /v1/flow-runs/r1: unexpected response: expected the flow run")
+
+
+@pytest.mark.parametrize("answer", [{"runs": []}, [1], [{"id": {"x": 1}}], [{"id": "r1", "error": "refused"}]])
+def test_an_unreadable_bulk_retry_answer_may_have_applied(adapter, fake, answer):
+    same_id_setup(adapter, fake, answer)
+    error = _fails(lambda: adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "retry"), "POST /v1/flow-runs/retry: HTTP 200 ")
+    assert error.may_have_applied is True and error.status == 200
+
+
+def test_an_unreadable_latest_version_answer_is_in_doubt(adapter, fake):
+    same_id_setup(adapter, fake, latest_answers({"r1": [7], "r2": [run("n2", "QUEUED")]}))
+    fake.answer("POST", RUNS + "/archive", None)
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "latest_version")
+    assert list(job["in_doubt"]) == ["r1"] and "expected an entry of the bulk retry answer" in job["in_doubt"]["r1"]
+
+
+def test_retry_data_of_a_run_answered_empty_fails(adapter, fake):
+    fake.answer("GET", RUNS + "/r1", {})
+    _fails(lambda: adapter.retry_data("flowA", PSEUDO_STEP, "r1"), "GET /v1/flow-runs/r1: unexpected response: the flow run: id")
+
+
+def test_listings_honour_the_clients_max_pages():
+    fake = FakeClient(max_pages=2)
+    adapter = ActivepiecesAdapter(fake, {"project_id": PROJECT})
+    fake.answer("GET", "/v1/flows", lambda call: page([{"id": "f", "status": "ENABLED"}], "c%d" % len(fake.calls)))
+    _fails(lambda: list(adapter.list_flows()), "GET /v1/flows: more than 2 pages; stopping (raise max_pages")
+    assert len(fake.calls) == 2

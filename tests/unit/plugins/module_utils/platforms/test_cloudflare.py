@@ -32,9 +32,10 @@ def ok(result, **info):
 class FakeClient:
     """Answers ``request`` from queued responses per (method, path) and records every call."""
 
-    def __init__(self):
+    def __init__(self, max_pages=10000):
         self.routes = {}
         self.calls = []
+        self.max_pages = max_pages  # the run's page cap, as the real Client carries it
 
     def answer(self, method, path, body=None, status=200):
         self.routes.setdefault((method, path), []).append(Response(status, {}, body, path))
@@ -365,3 +366,76 @@ def test_requests_keep_the_v4_prefix_and_wait_out_a_429(harness, raw, token):
     assert script.urls == ["https://api.cloudflare.com/client/v4/accounts/acc1/workflows/wf"] * 2
     assert sleeps == [3]
     assert client.session.auth.value == "Bearer " + token
+
+
+# -- malformed bodies: one line naming the endpoint; an unreadable restart answer may have applied -------
+
+
+def _fails(call, start):
+    with pytest.raises(FlowOpsError) as info:
+        call()
+    assert str(info.value).startswith(start) and "\n" not in str(info.value), str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("result, match", [({}, "the workflow: name is missing"), (None, "expected the workflow to be an object, got null"),
+                                           ([{"name": "wf"}], "got an array"), ({"name": 5}, "name is a number")])
+def test_a_workflow_lookup_without_a_workflow_fails(fake, adapter, result, match):
+    fake.answer("GET", BASE + "/wf", ok(result))
+    assert match in str(_fails(lambda: adapter.get_flow("wf"), "GET %s/wf: unexpected response: " % BASE))
+
+
+def test_an_envelope_without_result_fails_in_one_line(fake, adapter):
+    fake.answer("GET", BASE + "/wf", {"success": True})
+    _fails(lambda: adapter.error_summary("wf"), "GET %s/wf: unexpected response: expected the workflow to be an object, got null" % BASE)
+
+
+@pytest.mark.parametrize("counts, match", [({"errored": "7"}, "a string"), ({"errored": float("inf")}, "inf"),
+                                           ({"errored": float("nan")}, "nan"), ({"errored": -2}, "-2"), ([7], "instances is an array")])
+def test_a_non_numeric_errored_count_fails(fake, adapter, counts, match):
+    fake.answer("GET", BASE + "/wf", ok({"name": "wf", "instances": counts}))
+    assert match in str(_fails(lambda: adapter.error_summary("wf"), "GET %s/wf: unexpected response: " % BASE))
+
+
+@pytest.mark.parametrize("item, match", [("i1", "expected a listed instance to be an object, got a string"),
+                                         ({"status": "errored"}, "a listed instance: id is missing")])
+def test_malformed_listed_instances_fail(fake, adapter, item, match):
+    fake.answer("GET", BASE + "/wf/instances", ok([item]))
+    assert match in str(_fails(lambda: list(adapter.iter_errors("wf", "instances")), "GET %s/wf/instances: " % BASE))
+
+
+@pytest.mark.parametrize("instance, match", [([], "expected the instance to be an object, got an array"),
+                                             (dict(detail(), steps=3), "steps is a number"),
+                                             (dict(detail(), error="boom"), "error is a string"),
+                                             (dict(detail(), error={"message": {"x": 1}}), "the instance's error: message is an object")])
+def test_a_malformed_instance_fails(fake, adapter, instance, match):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([listed("i1")]))
+    fake.answer("GET", path + "/i1", ok(instance))
+    assert match in str(_fails(lambda: list(adapter.iter_errors("wf", "instances")), "GET %s/i1: unexpected response: " % path))
+
+
+def test_a_non_string_cursor_fails(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances", ok([listed("i1")], cursor={"next": "c2"}))
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail()))
+    _fails(lambda: list(adapter.iter_errors("wf", "instances")), "GET %s/wf/instances: expected 'result_info.cursor' to be a string" % BASE)
+
+
+@pytest.mark.parametrize("body", [[], "restarted", {"success": True, "result": ["queued"]}])
+def test_a_restart_answered_unreadably_may_have_applied(fake, adapter, body):
+    fake.answer("PATCH", BASE + "/wf/instances/i1/status", body)
+    error = _fails(lambda: adapter.retry("wf", "instances", ["i1"], "retry"), "PATCH %s/wf/instances/i1/status: HTTP 200 " % BASE)
+    assert error.may_have_applied is True
+
+
+def test_success_false_on_a_restart_is_a_refusal_not_a_doubt(fake, adapter):
+    fake.answer("PATCH", BASE + "/wf/instances/i1/status", {"success": False, "errors": [{"message": "nope"}], "result": None})
+    error = _fails(lambda: adapter.retry("wf", "instances", ["i1"], "retry"), "PATCH ")
+    assert not error.may_have_applied and error.status is None
+
+
+def test_listings_honour_the_clients_max_pages():
+    fake = FakeClient(max_pages=1)
+    adapter = CloudflareAdapter(fake, {"account_id": ACCOUNT})
+    fake.answer("GET", BASE, ok([{"name": "wf%d" % n} for n in range(100)], total_pages=3))
+    _fails(lambda: list(adapter.list_flows()), "GET %s: more than 1 pages; stopping (raise max_pages" % BASE)

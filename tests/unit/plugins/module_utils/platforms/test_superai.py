@@ -32,9 +32,10 @@ def execution(number=0, status="failed", updated="2026-11-20T04:00:00.000000Z"):
 class FakeClient:
     """Answers ``request`` from queued responses per (method, path) and records every call."""
 
-    def __init__(self):
+    def __init__(self, max_pages=10000):
         self.routes = {}
         self.calls = []
+        self.max_pages = max_pages  # the run's page cap, as the real Client carries it
 
     def answer(self, method, path, body=None, status=200, error=None):
         self.routes.setdefault((method, path), []).append(error or Response(status, {}, body, path))
@@ -374,3 +375,49 @@ def test_the_listing_422_error_envelope_is_one_line(harness, raw):
     assert caught.value.status == 422 and caught.value.code == "validation_error"
     assert str(caught.value).startswith("GET /api/flow-executions: HTTP 422 [validation_error] Request validation failed")
     assert "\n" not in str(caught.value)
+
+
+# -- malformed bodies and the run's page cap ---------------------------------------------------------------
+
+
+def _fails(call, start):
+    with pytest.raises(FlowOpsError) as info:
+        call()
+    assert str(info.value).startswith(start) and "\n" not in str(info.value), str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("body, match", [({}, "the flow: id is missing"), (None, "got null"), ([], "got an array")])
+def test_a_flow_lookup_without_a_flow_fails(adapter, fake, body, match):
+    fake.answer("GET", "/api/flows/" + FLOW, body)
+    assert match in str(_fails(lambda: adapter.get_flow(FLOW), "GET /api/flows/%s: unexpected response: " % FLOW))
+
+
+@pytest.mark.parametrize("body, match", [({}, "the execution: id is missing"), ({"id": EXE}, "status is missing"),
+                                         ("failed", "got a string")])
+def test_an_execution_read_answered_without_an_execution_fails_instead_of_reading_as_not_failed(adapter, fake, body, match):
+    fake.answer("GET", "/api/flow-executions/" + EXE, body)
+    assert match in str(_fails(lambda: adapter.retry(FLOW, "executions", [EXE], "retry"), "GET /api/flow-executions/%s: " % EXE))
+    assert fake.writes() == []
+
+
+@pytest.mark.parametrize("item, match", [(None, "expected a listed execution to be an object, got null"),
+                                         ({"status": "failed"}, "a listed execution: id is missing"),
+                                         (dict(execution(), updated_at=5), "updated_at is a number")])
+def test_malformed_listed_executions_fail(adapter, fake, item, match):
+    fake.answer("GET", LIST, [item])
+    assert match in str(_fails(lambda: list(adapter.iter_errors(FLOW, "executions")), "GET /api/flow-executions: unexpected "))
+
+
+def test_the_listing_takes_the_smaller_of_max_pages_and_the_api_limit(monkeypatch):
+    monkeypatch.setattr(superai, "PAGER", NumberedPager(None, 1, size_param="page_size", max_pages=superai.MAX_PAGE))
+    fake = FakeClient(max_pages=3)
+    fake.answer("GET", LIST, [execution()])
+    _fails(lambda: list(SuperAIAdapter(fake).iter_errors(FLOW, "executions")),
+           "GET /api/flow-executions: more than 3 pages; stopping (raise max_pages")
+    assert len(fake.calls) == 3
+    fake = FakeClient(max_pages=1000000)
+    monkeypatch.setattr(superai, "PAGER", NumberedPager(None, 1, size_param="page_size", max_pages=2))
+    fake.answer("GET", LIST, [execution()])
+    _fails(lambda: list(SuperAIAdapter(fake).iter_errors(FLOW, "executions")),
+           "GET /api/flow-executions: more than 2 pages; stopping (the API serves no more than 2 pages)")
