@@ -38,7 +38,7 @@ done
 OUT="$BUILD/release"
 SAVED="$OUT/before-$VERSION"
 # Files the release rewrites besides galaxy.yml and changelogs/ (each names the version or the tarball).
-VERSION_REFERENCES=(execution-environment.yml docs/awx.md plugins/module_utils/client.py)
+VERSION_REFERENCES=(execution-environment.yml docs/awx.md plugins/module_utils/_http/client.py)
 
 "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"

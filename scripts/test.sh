@@ -66,17 +66,26 @@ copy_collection() {
 }
 
 # ansible-test bootstraps pip in each sanity venv with a get-pip.py from its own server, which is out of
-# reach here; scripts/ansible_test_get_pip.py stands in for it, in a HOME private to this run.
+# reach here; scripts/ansible_test_get_pip.py stands in for it, in a HOME private to this run. The pip version
+# ansible-test asks for is read from its sources as text (importing its private modules would tie the test command
+# to their API): every pinned pip version found there is seeded.
 seed_get_pip() {
-    local home="$1" version
-    version="$(python - <<'EOF'
-import sys, types
-from ansible_test._internal.python_requirements import get_venv_packages
-print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2]))["pip"])
+    local home="$1" versions version
+    versions="$(python - <<'EOF'
+import os, re, sys
+import ansible_test
+path = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+with open(path) as stream:
+    found = sorted(set(re.findall(r"""\bpip\s*=\s*['"]([0-9][0-9.]*)['"]""", stream.read())))
+if not found:
+    sys.exit("no pinned pip version in %s" % path)
+print("\n".join(found))
 EOF
 )" || return 1
     mkdir -p "$home/.ansible/test/cache"
-    cp "$HERE/ansible_test_get_pip.py" "$home/.ansible/test/cache/get_pip_${version//./_}.py"
+    for version in $versions; do
+        cp "$HERE/ansible_test_get_pip.py" "$home/.ansible/test/cache/get_pip_${version//./_}.py"
+    done
 }
 
 # ansible-test keeps its sanity venvs under its HOME. Creating them (ten venvs, pip installs) costs about a minute,

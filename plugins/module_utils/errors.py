@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 
 class FlowOpsError(Exception):
     """Any failure talking to a platform or validating input.
@@ -43,8 +45,24 @@ class FlowOpsError(Exception):
         return kwargs
 
 
+class ControllerGone(FlowOpsError):
+    """The controller went away (ansible-playbook killed or cancelled): nothing more was sent."""
+
+
 class ValidationError(FlowOpsError):
     """Bad module input, raised before any request is sent."""
+
+
+def check_range(name, value, low, high=None):
+    """Refuse ``value`` of option ``name`` outside ``[low, high]``, and NaN or infinity for any number option."""
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError("%s: %s is not a number; use a finite value" % (name, value))
+    if value < low or (high is not None and value > high):
+        bound = "between %s and %s" % (low, high) if high is not None else "at least %s" % low
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "..."
+        raise ValidationError("%s: %s is out of range; use a value %s" % (name, shown, bound))
 
 
 class UnsupportedOperation(FlowOpsError):

@@ -146,11 +146,12 @@ smoke_runs:
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import check_writable
-from ansible_collections.flowops.ipaas.plugins.module_utils.reports import connections_diff, save_report, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
-from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import connections_diff, save_report
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import FLOW_SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import select_flows
 
 ARGUMENT_SPEC = module_spec(
     FLOW_SELECTION_SPEC,

@@ -154,11 +154,11 @@ warnings_list:
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable
-from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
-from ansible_collections.flowops.ipaas.plugins.module_utils.summary import ErrorSummary
-from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.summary import ErrorSummary
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
 ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,

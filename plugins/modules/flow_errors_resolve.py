@@ -123,18 +123,19 @@ counts_planned:
   sample: {selected: 60, resolve: 60}
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import (
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import (
     BULK_SPEC, batches, check_bulk_options, guard_max_errors)
-from ansible_collections.flowops.ipaas.plugins.module_utils.dismissals import dismissed_for
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.files import JsonLinesWriter, check_writable, default_backup_file
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
-from ansible_collections.flowops.ipaas.plugins.module_utils.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
-from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.resume import report_lock
-from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
-from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import report_lock
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
 ACTIONS = ("resolved", "failed")
 TO_RESOLVE = "to_resolve"
@@ -212,7 +213,7 @@ def run(ctx):
         return _run(ctx, size)
 
 
-# Options a plan records and its apply run must repeat (see module_utils/plan.py).
+# Options a plan records and its apply run must repeat (see module_utils/_bulk/plan.py).
 PLAN_OPTIONS = tuple(sorted(set(SELECTION_SPEC) - {"dismissed_file"})) + ("skip_disabled",)
 
 

@@ -298,21 +298,21 @@ backup_file:
   sample: /var/backups/flowops/retry-data.jsonl
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.arguments import check_range
-from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import BULK_SPEC, check_bulk_options, guard_max_errors
-from ansible_collections.flowops.ipaas.plugins.module_utils.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils.ledger import Ledger
-from ansible_collections.flowops.ipaas.plugins.module_utils.reports import finish_bulk, utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
-from ansible_collections.flowops.ipaas.plugins.module_utils.replay import REPLAY_ACTIONS, account_unreplayable, start_replay
-from ansible_collections.flowops.ipaas.plugins.module_utils.resume import EarlierRun, Journal, report_lock
-from ansible_collections.flowops.ipaas.plugins.module_utils.retry import (
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, check_bulk_options, guard_max_errors
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, fail_with_result
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.replay import REPLAY_ACTIONS, account_unreplayable, start_replay
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import EarlierRun, Journal, report_lock
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import (
     ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, submit, wait_and_reconcile)
-from ansible_collections.flowops.ipaas.plugins.module_utils.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
-from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.selection import SELECTION_SPEC, ErrorSelection
-from ansible_collections.flowops.ipaas.plugins.module_utils.targets import iter_selected_errors, select_flows
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
 ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,
@@ -375,7 +375,7 @@ def _wait_and_reconcile(ctx, jobs):
         ctx.warn("the outcome of the retries could not be reconciled (%s); retried keys are reported as pending" % error)
 
 
-# Options a plan records and its apply run must repeat (see module_utils/plan.py).
+# Options a plan records and its apply run must repeat (see module_utils/_bulk/plan.py).
 PLAN_OPTIONS = tuple(sorted(set(SELECTION_SPEC) - {"dismissed_file"})) + (
     "skip_disabled", "strategy", "restart_from_step", "from_backup")
 

@@ -106,9 +106,9 @@ summary:
   sample: {flows: 40, disabled: 1, disabled_ids: ["6a0fc7eb7202049b32ea45c9"], open_errors: 1240}
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils.selection import FLOW_SELECTION_SPEC, ErrorSelection
-from ansible_collections.flowops.ipaas.plugins.module_utils.targets import select_flows
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import FLOW_SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import select_flows
 
 ARGUMENT_SPEC = module_spec(
     FLOW_SELECTION_SPEC,

@@ -118,8 +118,8 @@ def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
     ``setup(adapter)`` may adjust the real client before the run (e.g. hook its sleep). Returns
     ``(result, adapter)``; a ``FlowOpsError`` propagates as the module would turn it into ``fail_json``.
     """
-    arguments = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.arguments")
-    context = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.context")
+    arguments = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.arguments")
+    context = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.context")
     code = module_code(name)
     module = StubModule(code.ARGUMENT_SPEC, check_mode=check_mode, api_url=api_url, api_token=token, **params)
     adapter = arguments.adapter_from_params(module.params)

@@ -219,7 +219,7 @@ def test_certificates_are_verified_by_default_and_validate_certs_false_is_explic
     assert unverified["flows"][0]["_id"] == flow_id
     assert relay.connections >= 2 and relay.seen, "the TLS relay was not used"
     # default and documentation
-    spec = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils.arguments").CONNECTION_SPEC
+    spec = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.arguments").CONNECTION_SPEC
     assert spec["validate_certs"] == {"type": "bool", "default": True}
     fragment = (ROOT / "plugins" / "doc_fragments" / "connection.py").read_text()
     assert "default: true" in fragment.split("validate_certs:", 1)[1][:300]

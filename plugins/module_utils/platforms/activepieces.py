@@ -19,9 +19,9 @@ import json
 import threading
 from datetime import timedelta, timezone
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.classification import classify_message
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, counted_summary, error_record,
     flow_record, malformed, path_segment, require_answer, require_fields)

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from datetime import timedelta
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import LinkHeaderPager, NextUrlPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import LinkHeaderPager, NextUrlPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     ID, OPERATIONS, OPTIONAL_LIST, OPTIONAL_STRING, STRING, PlatformAdapter, count, flow_record, malformed, objects, path_segment,
     require_answer, require_fields)

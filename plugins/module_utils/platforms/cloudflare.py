@@ -16,9 +16,9 @@ __metaclass__ = type
 
 from urllib.parse import unquote
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.classification import classify_message
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import CursorPager, NumberedPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager, NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, count, error_record, flow_record,
     json_kind, malformed, path_segment, require_answer, require_fields)

@@ -16,7 +16,7 @@ __metaclass__ = type
 from datetime import timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import NumberedPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     ID, OPTIONAL_STRING, STRING, PlatformAdapter, counted_summary, error_record, flow_record, path_segment, require_fields)
 

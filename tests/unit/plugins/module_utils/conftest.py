@@ -46,7 +46,7 @@ def _ensure_collection_importable():
 _ensure_collection_importable()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client  # noqa: E402
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Client  # noqa: E402
 
 TOKEN = "tok3n/with+special=chars-0123456789abcdef"
 BASE_URL = "https://api.integrator.io"

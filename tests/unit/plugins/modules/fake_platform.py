@@ -2,7 +2,7 @@
 
 import itertools
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.context import RunContext
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.context import RunContext
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import OPERATIONS, PlatformAdapter
 

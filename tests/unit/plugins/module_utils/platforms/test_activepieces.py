@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.activepieces import (

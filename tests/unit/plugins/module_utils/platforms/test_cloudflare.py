@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.bulk import check_bulk_options
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import Response
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import check_bulk_options
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.cloudflare import CloudflareAdapter, classify

@@ -11,9 +11,9 @@ import pytest
 
 from datetime import datetime, timezone
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.client import Client, Response
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Client, Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils.paging import NumberedPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import NumberedPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import superai
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.superai import SuperAIAdapter

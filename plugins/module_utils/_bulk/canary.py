@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flowops.ipaas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A canary wave with a circuit breaker for flow_errors_retry.
+
+The first wave retries ``canary_keys`` keys picked round-robin over flows, and over each flow's steps, so one
+flow or step cannot make up the whole canary. Each wave is sent, waited for and reconciled before the next; every
+later wave is twice the size of the one before (N, 2N, 4N ... keys), so a large job needs few waves and a bad one
+is stopped early. After each wave the breaker trips when more than ``max_failed_again_ratio`` of the wave's retried
+keys failed again, or when any of its outcomes is still unknown (pending after ``wait_timeout``, or in doubt: the
+retry's answer could not be read): every key not yet sent is then left untouched (``not_attempted_breaker``) and
+nothing more is sent.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, check_range
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import TO_RETRY, wait_and_reconcile
+
+CANARY_SPEC = dict(
+    canary_keys=dict(type="int", default=0, no_log=False),  # a count, not a secret
+    max_failed_again_ratio=dict(type="float"),
+)
+DEFAULT_RATIO = 0.5
+MAX_CANARY_KEYS = 1000000  # 0 turns the canary off
+NOT_ATTEMPTED = "not_attempted_breaker"
+CANARY_ACTIONS = (NOT_ATTEMPTED,)
+# Ledger actions used only while the waves run: keys waiting for a later wave, and keys of finished waves.
+_HELD = "held_for_wave"
+_SETTLED = "retried_in_earlier_wave"
+FIRST_FAILURES = 3
+
+
+def canary_settings(params):
+    """``(canary_keys, ratio)`` when a canary is asked for, else None; bad values fail naming the option."""
+    count, ratio = params.get("canary_keys") or 0, params.get("max_failed_again_ratio")
+    check_range("canary_keys", count, 0, MAX_CANARY_KEYS)
+    check_range("max_failed_again_ratio", ratio, 0, 1)
+    if not count:
+        if ratio is not None:
+            raise ValidationError("max_failed_again_ratio: needs canary_keys (the breaker watches the canary and later waves)")
+        return None
+    return count, DEFAULT_RATIO if ratio is None else ratio
+
+
+def spread(groups, count):
+    """Up to ``count`` ``(flow_id, step_id, key)`` picked round-robin over flows, and over each flow's steps."""
+    steps_of, flows = {}, []
+    for (flow_id, step_id), keys in groups:
+        if flow_id not in steps_of:
+            steps_of[flow_id] = []
+            flows.append(flow_id)
+        steps_of[flow_id].append([(flow_id, step_id, key) for key in reversed(keys)])
+    turn = dict.fromkeys(flows, 0)
+    picked = []
+    while flows and len(picked) < count:
+        for flow_id in list(flows):
+            if len(picked) >= count:
+                break
+            steps = steps_of[flow_id]
+            index = turn[flow_id] % len(steps)
+            picked.append(steps[index].pop())
+            if steps[index]:
+                turn[flow_id] = index + 1
+            else:
+                steps.pop(index)
+                turn[flow_id] = index
+            if not steps:
+                flows.remove(flow_id)
+    return picked
+
+
+def _one_line(text):
+    return " ".join(str(text or "").split())
+
+
+class CanaryWaves:
+    """Sends the ``to_retry`` keys of ``ctx.ledger`` wave by wave, watched by the breaker (see the module docstring)."""
+
+    def __init__(self, ctx, settings, send, waiting):
+        """``send()`` submits the ledger's ``to_retry`` keys and returns the jobs (retry.submit with the run's
+        strategy, batch size and journal); ``waiting`` is ``(wait_timeout, poll_interval)``."""
+        self.ctx, self.ledger, self.send = ctx, ctx.ledger, send
+        self.canary_keys, self.ratio = settings
+        self.wait_timeout, self.poll_interval = waiting
+        self.jobs = []
+        self.waves = []
+        self.tripped = None  # the one-line message once the breaker trips
+
+    def run(self):
+        """Send every wave until done or tripped; returns the jobs created. Keys end as they would without waves."""
+        ledger = self.ledger
+        ledger.set_action(ledger.keys(TO_RETRY), _HELD)
+        try:
+            size = self.canary_keys
+            while not self.tripped:
+                groups = list(ledger.groups(_HELD))
+                if not groups:
+                    break
+                self._wave(spread(groups, size))
+                size *= 2
+            if self.tripped:
+                held = ledger.keys(_HELD)
+                ledger.set_action(held, NOT_ATTEMPTED, reason="not sent: the circuit breaker tripped after wave %d (%s)"
+                                  % (len(self.waves), self.waves[-1]["why"]))
+        finally:
+            ledger.set_action(ledger.keys(_SETTLED), "retried")
+            ledger.set_action(ledger.keys(_HELD), TO_RETRY)  # never sent (the controller went away)
+        return self.jobs
+
+    def _wave(self, picked):
+        ledger, number = self.ledger, len(self.waves) + 1
+        place = dict((key, (flow_id, step_id)) for flow_id, step_id, key in picked)
+        ledger.set_action(list(place), TO_RETRY)
+        jobs = self.send()
+        self.jobs.extend(jobs)
+        retried = ledger.keys("retried")  # this wave's only: earlier waves' keys are settled
+        unknown = self._settle(jobs, retried)
+        in_wave = set(retried)
+        failed = [key for key in ledger.keys(outcome="failed_again") if key in in_wave]
+        pending = [key for key in ledger.keys(outcome="pending") if key in in_wave]
+        ledger.set_action(retried, _SETTLED)
+        ratio = float(len(failed)) / len(retried) if retried else 0.0
+        wave = {"wave": number, "keys": len(picked), "retried": len(retried), "failed_again": len(failed),
+                "pending": len(pending), "failed_again_ratio": round(ratio, 4), "why": None}
+        self.waves.append(wave)
+        doubtful = [key for key in ledger.keys("in_doubt") if key in place]
+        if unknown or pending:
+            wave["why"] = "the outcome of %d retried keys is unknown (%s)" % (
+                len(pending) or len(retried), unknown or "still pending after wait_timeout %s s" % self.wait_timeout)
+        elif doubtful:  # a server that answers retries unreadably is not sent more
+            wave["why"] = "%d keys are in doubt (%s)" % (len(doubtful), _one_line(ledger.first_reason(("in_doubt",))))
+        elif ratio > self.ratio:
+            wave["why"] = "%d of %d retried keys failed again, ratio %.2f > max_failed_again_ratio %s" % (
+                len(failed), len(retried), ratio, self.ratio)
+        if wave["why"]:
+            self.tripped = self._message(wave, failed, place)
+
+    def _settle(self, jobs, retried):
+        """Wait for the wave's jobs and reconcile its keys; returns why the outcome is unknown, or None."""
+        if not retried:
+            return None
+        dummy, error = wait_and_reconcile(self.ctx, jobs, retried, self.wait_timeout, self.poll_interval)
+        return "the retries could not be reconciled: %s" % _one_line(error) if error else None
+
+    def _message(self, wave, failed, place):
+        left = len(self.ledger.keys(_HELD))
+        return "canary: circuit breaker tripped after wave %d of %d keys: %s; stopped, %d keys left untouched " \
+               "(not_attempted_breaker)%s" % (wave["wave"], wave["keys"], wave["why"], left,
+                                              self._first_failures(failed, place))
+
+    def _first_failures(self, failed, place):
+        """`` First failures: key: message; ...`` read from the open errors the failed-again keys left."""
+        wanted = failed[:FIRST_FAILURES]
+        messages = {}
+        for target in sorted(set(place[key] for key in wanted)):
+            try:
+                for error in self.ctx.adapter.iter_errors(target[0], target[1]):
+                    if error.get("retryDataKey") in wanted:
+                        messages[error["retryDataKey"]] = _one_line(error.get("message"))
+            except FlowOpsError:
+                continue  # the first messages are a courtesy; the breaker already tripped
+        if not wanted:
+            return ""
+        return ". First failures: " + "; ".join("%s: %s" % (key, messages.get(key, "(message not read)")) for key in wanted)
