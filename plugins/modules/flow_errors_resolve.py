@@ -123,22 +123,18 @@ counts_planned:
   sample: {selected: 60, resolve: 60}
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import (
-    BULK_SPEC, batches, check_bulk_options, guard_max_errors)
-from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, batches, check_bulk_options, guard_max_errors
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import report_lock
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import FAILED, PLAN_ACTIONS, RESOLVE_ACTIONS, RESOLVED, TO_RESOLVE
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file, utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
-
-ACTIONS = ("resolved", "failed")
-TO_RESOLVE = "to_resolve"
 
 ARGUMENT_SPEC = module_spec(
     SELECTION_SPEC,
@@ -178,11 +174,11 @@ def _resolve_batch(ctx):
         try:
             if dismissed is not None:
                 dismissed.record([{"errorId": e, "_flowId": flow_id, "_stepId": step_id} for e in error_ids], ctx.run_id)
-                return "resolved", local_reason
+                return RESOLVED, local_reason
             adapter.resolve(flow_id, step_id, error_ids)
-            return "resolved", None
+            return RESOLVED, None
         except FlowOpsError as exc:
-            return "failed", str(exc)
+            return FAILED, str(exc)
     return send
 
 
@@ -230,7 +226,7 @@ def _run(ctx, size):
         dismissed_for(ctx).check_writable()
     started = utc_now()
     flows = select_flows(ctx)
-    ctx.ledger = ledger = Ledger(flows, ACTIONS + (PLAN_ACTIONS if gate.active else ()), directory=ctx.tmpdir)
+    ctx.ledger = ledger = Ledger(flows, RESOLVE_ACTIONS + (PLAN_ACTIONS if gate.active else ()), directory=ctx.tmpdir)
     planned = set(entry["key"] for entry in gate.plan["keys"]) if gate.plan else None  # the backup holds only these
 
     backup = _open_backup(ctx)
@@ -260,7 +256,7 @@ def _run(ctx, size):
     if ctx.check_mode:
         if gate.active:
             result.update(gate.write(ledger))
-        ledger.relabel(TO_RESOLVE, "resolved", "check mode: would be resolved")
+        ledger.relabel(TO_RESOLVE, RESOLVED, "check mode: would be resolved")
     else:
         work, total = batches(ledger.groups(TO_RESOLVE), size), ledger.count(TO_RESOLVE)
         for batch, outcome, _error in ctx.fan_out(_resolve_batch(ctx), work):
@@ -268,13 +264,13 @@ def _run(ctx, size):
                 ledger.set_action(batch[2], outcome[0], reason=outcome[1])
             ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total)
         ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total, final=True)
-        ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count("resolved"), ledger.count(TO_RESOLVE)))
-    result["changed"] = ledger.count("resolved") > 0
+        ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count(RESOLVED), ledger.count(TO_RESOLVE)))
+    result["changed"] = ledger.count(RESOLVED) > 0
     finish_bulk(ctx, "flow_errors_resolve", result, "errorId", header, "resolved")
 
     failed = result["counts"]["failed"]
     if failed:
-        first = ledger.first_reason(("failed",))
+        first = ledger.first_reason((FAILED,))
         raise fail_with_result("resolved %d of %d selected errors; %d could not be resolved: %s"
                                % (result["counts"]["resolved"], result["counts"]["selected"], failed, first), result)
     return result

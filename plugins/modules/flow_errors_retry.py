@@ -298,18 +298,21 @@ backup_file:
   sample: /var/backups/flowops/retry-data.jsonl
 """
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, check_bulk_options, guard_max_errors
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_ACTIONS, CANARY_SPEC, CanaryWaves, canary_settings
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, fail_with_result
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_SPEC, CanaryWaves, canary_settings
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_ACTIONS, PLAN_SPEC, PlanGate
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.replay import REPLAY_ACTIONS, account_unreplayable, start_replay
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, check_bulk_options, guard_max_errors
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.replay import account_unreplayable, start_replay
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import EarlierRun, Journal, report_lock
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import (
-    ACTIONS, NO_KEY, OUTCOMES, TO_RETRY, submit, wait_and_reconcile)
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import submit, wait_and_reconcile
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
+    ALREADY_DONE, CANARY_ACTIONS, NO_KEY, NOT_RETRYABLE, PLAN_ACTIONS, REPLAY_ACTIONS, RETRIED, RETRY_ACTIONS, RETRY_OUTCOMES,
+    SKIPPED_DISABLED, TO_RETRY,
+)
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
@@ -356,11 +359,11 @@ def _account(ctx, error, disabled, earlier):
     ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
     earlier_job = earlier.took(key, error["errorId"]) if key else None
     if not key:
-        ledger.add(flow_id, step_id, error["errorId"], error["errorId"], "not_retryable", NO_KEY)
+        ledger.add(flow_id, step_id, error["errorId"], error["errorId"], NOT_RETRYABLE, NO_KEY)
     elif ctx.params["skip_disabled"] and flow_id in disabled:
-        ledger.add(flow_id, step_id, key, error["errorId"], "skipped_disabled", "flow is disabled (skip_disabled: true)")
+        ledger.add(flow_id, step_id, key, error["errorId"], SKIPPED_DISABLED, "flow is disabled (skip_disabled: true)")
     elif earlier_job:
-        ledger.add(flow_id, step_id, key, error["errorId"], "already_done",
+        ledger.add(flow_id, step_id, key, error["errorId"], ALREADY_DONE,
                    "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier_job))
     else:
         ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
@@ -368,7 +371,7 @@ def _account(ctx, error, disabled, earlier):
 
 def _wait_and_reconcile(ctx, jobs):
     params = ctx.params
-    finished, error = wait_and_reconcile(ctx, jobs, ctx.ledger.keys("retried"), params["wait_timeout"], params["poll_interval"])
+    finished, error = wait_and_reconcile(ctx, jobs, ctx.ledger.keys(RETRIED), params["wait_timeout"], params["poll_interval"])
     if not finished:
         ctx.warn("some retry jobs were still running after wait_timeout (%s s); their keys are pending" % params["wait_timeout"])
     if error:
@@ -394,12 +397,12 @@ def _run(ctx, size, options):
     params = ctx.params
     gate, canary = PlanGate(ctx, "flow_errors_retry", "retryDataKey", {TO_RETRY: "retry"}, PLAN_OPTIONS), canary_settings(params)
     gate.check()
-    earlier = EarlierRun(params["report_file"], params["run_id"], ("retried",))
+    earlier = EarlierRun(params["report_file"], params["run_id"], (RETRIED,))
     started = utc_now()
     flows = select_flows(ctx)
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
     extra = (PLAN_ACTIONS if gate.active else ()) + (CANARY_ACTIONS if canary else ()) + (REPLAY_ACTIONS if ctx.replay else ())
-    ctx.ledger = ledger = Ledger(flows, ACTIONS + extra, OUTCOMES, directory=ctx.tmpdir)
+    ctx.ledger = ledger = Ledger(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES, directory=ctx.tmpdir)
     for error in iter_selected_errors(ctx, flows):
         if not ctx.replay or ctx.replay.wants(error):
             _account(ctx, error, disabled, earlier)
@@ -418,8 +421,8 @@ def _run(ctx, size, options):
     if ctx.check_mode:
         if gate.active:
             result.update(gate.write(ledger))
-        ledger.relabel(TO_RETRY, "retried", "check mode: would be retried")
-        result["changed"] = ledger.count("retried") > 0
+        ledger.relabel(TO_RETRY, RETRIED, "check mode: would be retried")
+        result["changed"] = ledger.count(RETRIED) > 0
         return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
 
     journal = Journal(params["report_file"], ctx.run_id) if params["report_file"] else None
@@ -431,7 +434,7 @@ def _run(ctx, size, options):
         result["jobs"] = waves.run() if waves else send()
         if waves:
             result["waves"] = waves.waves
-        retried = ledger.count("retried")
+        retried = ledger.count(RETRIED)
         result["changed"] = retried > 0
         if params["wait"] and retried and not waves:  # the waves waited and reconciled wave by wave
             _wait_and_reconcile(ctx, result["jobs"])

@@ -17,7 +17,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, check_range
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import TO_RETRY, wait_and_reconcile
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import wait_and_reconcile
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
+    FAILED_AGAIN, HELD_FOR_WAVE, IN_DOUBT, NOT_ATTEMPTED_BREAKER, PENDING, RETRIED, RETRIED_IN_EARLIER_WAVE, TO_RETRY,
+)
 
 CANARY_SPEC = dict(
     canary_keys=dict(type="int", default=0, no_log=False),  # a count, not a secret
@@ -25,11 +28,6 @@ CANARY_SPEC = dict(
 )
 DEFAULT_RATIO = 0.5
 MAX_CANARY_KEYS = 1000000  # 0 turns the canary off
-NOT_ATTEMPTED = "not_attempted_breaker"
-CANARY_ACTIONS = (NOT_ATTEMPTED,)
-# Ledger actions used only while the waves run: keys waiting for a later wave, and keys of finished waves.
-_HELD = "held_for_wave"
-_SETTLED = "retried_in_earlier_wave"
 FIRST_FAILURES = 3
 
 
@@ -92,22 +90,22 @@ class CanaryWaves:
     def run(self):
         """Send every wave until done or tripped; returns the jobs created. Keys end as they would without waves."""
         ledger = self.ledger
-        ledger.set_action(ledger.keys(TO_RETRY), _HELD)
+        ledger.set_action(ledger.keys(TO_RETRY), HELD_FOR_WAVE)
         try:
             size = self.canary_keys
             while not self.tripped:
-                groups = list(ledger.groups(_HELD))
+                groups = list(ledger.groups(HELD_FOR_WAVE))
                 if not groups:
                     break
                 self._wave(spread(groups, size))
                 size *= 2
             if self.tripped:
-                held = ledger.keys(_HELD)
-                ledger.set_action(held, NOT_ATTEMPTED, reason="not sent: the circuit breaker tripped after wave %d (%s)"
+                held = ledger.keys(HELD_FOR_WAVE)
+                ledger.set_action(held, NOT_ATTEMPTED_BREAKER, reason="not sent: the circuit breaker tripped after wave %d (%s)"
                                   % (len(self.waves), self.waves[-1]["why"]))
         finally:
-            ledger.set_action(ledger.keys(_SETTLED), "retried")
-            ledger.set_action(ledger.keys(_HELD), TO_RETRY)  # never sent (the controller went away)
+            ledger.set_action(ledger.keys(RETRIED_IN_EARLIER_WAVE), RETRIED)
+            ledger.set_action(ledger.keys(HELD_FOR_WAVE), TO_RETRY)  # never sent (the controller went away)
         return self.jobs
 
     def _wave(self, picked):
@@ -116,22 +114,22 @@ class CanaryWaves:
         ledger.set_action(list(place), TO_RETRY)
         jobs = self.send()
         self.jobs.extend(jobs)
-        retried = ledger.keys("retried")  # this wave's only: earlier waves' keys are settled
+        retried = ledger.keys(RETRIED)  # this wave's only: earlier waves' keys are settled
         unknown = self._settle(jobs, retried)
         in_wave = set(retried)
-        failed = [key for key in ledger.keys(outcome="failed_again") if key in in_wave]
-        pending = [key for key in ledger.keys(outcome="pending") if key in in_wave]
-        ledger.set_action(retried, _SETTLED)
+        failed = [key for key in ledger.keys(outcome=FAILED_AGAIN) if key in in_wave]
+        pending = [key for key in ledger.keys(outcome=PENDING) if key in in_wave]
+        ledger.set_action(retried, RETRIED_IN_EARLIER_WAVE)
         ratio = float(len(failed)) / len(retried) if retried else 0.0
         wave = {"wave": number, "keys": len(picked), "retried": len(retried), "failed_again": len(failed),
                 "pending": len(pending), "failed_again_ratio": round(ratio, 4), "why": None}
         self.waves.append(wave)
-        doubtful = [key for key in ledger.keys("in_doubt") if key in place]
+        doubtful = [key for key in ledger.keys(IN_DOUBT) if key in place]
         if unknown or pending:
             wave["why"] = "the outcome of %d retried keys is unknown (%s)" % (
                 len(pending) or len(retried), unknown or "still pending after wait_timeout %s s" % self.wait_timeout)
         elif doubtful:  # a server that answers retries unreadably is not sent more
-            wave["why"] = "%d keys are in doubt (%s)" % (len(doubtful), _one_line(ledger.first_reason(("in_doubt",))))
+            wave["why"] = "%d keys are in doubt (%s)" % (len(doubtful), _one_line(ledger.first_reason((IN_DOUBT,))))
         elif ratio > self.ratio:
             wave["why"] = "%d of %d retried keys failed again, ratio %.2f > max_failed_again_ratio %s" % (
                 len(failed), len(retried), ratio, self.ratio)
@@ -146,7 +144,7 @@ class CanaryWaves:
         return "the retries could not be reconciled: %s" % _one_line(error) if error else None
 
     def _message(self, wave, failed, place):
-        left = len(self.ledger.keys(_HELD))
+        left = len(self.ledger.keys(HELD_FOR_WAVE))
         return "canary: circuit breaker tripped after wave %d of %d keys: %s; stopped, %d keys left untouched " \
                "(not_attempted_breaker)%s" % (wave["wave"], wave["keys"], wave["why"], left,
                                               self._first_failures(failed, place))

@@ -13,6 +13,10 @@ import sqlite3
 import tempfile
 import threading
 
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
+    HAS_OUTCOME, SOURCES, IllegalMove, check_action, check_entry, check_outcome,
+)
+
 # A run can account for hundreds of thousands of keys: they live in a SQLite file, not in memory,
 # so the module's memory does not grow with the number of errors.
 _SCHEMA = """
@@ -26,11 +30,17 @@ class Ledger:
     """What happened to each selected key, with totals per flow and step.
 
     ``actions`` name what the module did (``retried``, ``resolved``, ``not_retryable`` ...);
-    ``outcomes`` what reconciliation found afterwards (``succeeded``, ``failed_again``, ``pending``).
+    ``outcomes`` what reconciliation found afterwards (``succeeded``, ``failed_again``, ``pending``): both are the
+    names the module's ``counts`` always hold. Every name and every move is checked against the state machine
+    (states.py): an unknown name or an illegal move raises ``IllegalMove`` and leaves the key as it was.
     Safe to share between threads. ``directory`` is where its file goes (the module's tmpdir).
     """
 
     def __init__(self, flows, actions, outcomes=(), directory=None):
+        for action in actions:
+            check_action(action)
+        for outcome in outcomes:
+            check_outcome(outcome)
         self.flows = dict((flow["_id"], flow) for flow in flows)
         self.actions = tuple(actions)
         self.outcomes = tuple(outcomes)
@@ -61,8 +71,9 @@ class Ledger:
             return self._db.execute(sql, args).fetchall()
 
     def _write(self, sql, rows):
+        """Run ``sql`` once per row; returns how many entries it changed."""
         with self._lock:
-            self._db.executemany(sql, rows)
+            return self._db.executemany(sql, rows).rowcount
 
     # Recording ------------------------------------------------------------------------------------
 
@@ -72,6 +83,7 @@ class Ledger:
         A key listed again with the same action (another actor retried it between two pages) keeps the
         error id seen last: listings run oldest first, so that is the one now open.
         """
+        check_entry(action)
         with self._lock:
             row = self._db.execute("SELECT action FROM entries WHERE key = ?", (key,)).fetchone()
             if row is not None:
@@ -84,17 +96,52 @@ class Ledger:
             return True
 
     def set_action(self, keys, action, job=None, reason=None):
-        """Record what was done to ``keys`` (a key or a list of them)."""
+        """Move ``keys`` (a key or a list of them) to ``action``; each must be at an action the machine allows the
+        move from. The guard is part of the UPDATE, so the happy path costs nothing more."""
         keys = [keys] if isinstance(keys, str) else keys
-        self._write("UPDATE entries SET action = ?, job = COALESCE(?, job), reason = COALESCE(?, reason) WHERE key = ?",
-                    [(action, job, reason, key) for key in keys])
+        check_action(action)
+        sources = tuple(SOURCES[action])
+        if not keys:
+            return
+        if not sources:
+            raise IllegalMove("ledger: no key may move to '%s' (an entry action only)" % action)
+        guard = "action IN (%s)" % ",".join("?" * len(sources))
+        moved = self._write("UPDATE entries SET action = ?, job = COALESCE(?, job), reason = COALESCE(?, reason) "
+                            "WHERE key = ? AND " + guard, [(action, job, reason, key) + sources for key in keys])
+        if moved != len(keys):
+            self._refuse(keys, action, sources)
+
+    def _refuse(self, keys, action, sources):
+        """Name the first key the guard stopped: not in the ledger, or at an action with no move to ``action``."""
+        for key in keys:
+            row = self._one("SELECT action FROM entries WHERE key = ?", (key,))
+            if row is None:
+                raise IllegalMove("ledger: key %s is not in the ledger (cannot move it to '%s')" % (key, action))
+            if row[0] not in sources:
+                raise IllegalMove("ledger: key %s cannot move from '%s' to '%s' (allowed from: %s)"
+                                  % (key, row[0], action, ", ".join(sorted(sources))))
+        raise IllegalMove("ledger: a key was listed twice in one move to '%s'" % action)
 
     def set_outcome(self, keys, outcome):
+        """Record what reconciliation found for ``keys``; only keys the platform took (``retried``) have one."""
         keys = [keys] if isinstance(keys, str) else keys
-        self._write("UPDATE entries SET outcome = ? WHERE key = ?", [(outcome, key) for key in keys])
+        check_outcome(outcome)
+        allowed = tuple(HAS_OUTCOME)
+        guard = "action IN (%s)" % ",".join("?" * len(allowed))
+        moved = self._write("UPDATE entries SET outcome = ? WHERE key = ? AND " + guard,
+                            [(outcome, key) + allowed for key in keys])
+        if moved != len(keys):
+            for key in keys:
+                row = self._one("SELECT action FROM entries WHERE key = ?", (key,))
+                if row is None or row[0] not in allowed:
+                    raise IllegalMove("ledger: key %s at '%s' cannot have the outcome '%s' (only %s keys have one)"
+                                      % (key, row[0] if row else "nowhere", outcome, " or ".join(sorted(allowed))))
 
     def relabel(self, old_action, new_action, reason):
-        """Give every key with ``old_action`` another action (check mode: what would be done)."""
+        """Move every key at ``old_action`` to ``new_action`` (check mode: what would be done)."""
+        check_action(new_action)
+        if old_action not in SOURCES[new_action]:
+            raise IllegalMove("ledger: keys cannot move from '%s' to '%s'" % (old_action, new_action))
         with self._lock:
             self._db.execute("UPDATE entries SET action = ?, reason = ? WHERE action = ?", (new_action, reason, old_action))
 

@@ -20,8 +20,8 @@ import json
 import os
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import check_writable, write_json
-from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
+from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import check_writable, utc_now, write_json
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import NOT_IN_PLAN
 
 PLAN_SPEC = dict(
     plan_file=dict(type="path"),
@@ -31,8 +31,6 @@ PLAN_SPEC = dict(
 PLAN_FORMAT = "flowops.ipaas/plan"
 PLAN_VERSION = 1
 # A key of the live selection a subset-tolerant run leaves alone: not in the plan, or changed since.
-NOT_IN_PLAN = "not_in_plan"
-PLAN_ACTIONS = (NOT_IN_PLAN,)
 ORDER = "sorted by _flowId, _stepId, key; plan_sha256 = SHA-256 of one line per key: _flowId TAB _stepId TAB key TAB " \
         "errorId TAB action LF"
 

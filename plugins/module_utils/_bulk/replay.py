@@ -19,10 +19,8 @@ import json
 import os
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import NO_KEY
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import CANNOT_RETRY, NO_KEY
 
-CANNOT_RETRY = "cannot_retry"
-REPLAY_ACTIONS = (CANNOT_RETRY,)
 
 
 class _NothingDismissed:

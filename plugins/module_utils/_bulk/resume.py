@@ -15,11 +15,10 @@ import threading
 import time
 from contextlib import contextmanager
 
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import SUBMITTING
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import open_in_place
 
-# Journaled before a batch is sent; on resume a key still open under the same error id was never applied.
-SUBMITTING = "submitting"
 # Seconds a run waits for another run holding its report_file: long enough for a run whose controller was just
 # killed to notice and exit (it sends nothing after its batch in flight), short enough to refuse a live rival.
 LOCK_WAIT = 30

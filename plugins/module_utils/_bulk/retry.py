@@ -12,12 +12,8 @@ import time
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import batches
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import SUBMITTING
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import SUBMITTING, TO_RETRY
 
-ACTIONS = ("retried", "not_retryable", "skipped_disabled", "nothing_to_do", "already_done", "in_doubt", "failed")
-OUTCOMES = ("succeeded", "failed_again", "pending")
-NO_KEY = "no retryDataKey (connection-level error): fix the connection, then rerun the flow"
-TO_RETRY = "to_retry"
 
 
 def _is_inactive_flow(exc):

@@ -20,7 +20,7 @@ import json
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import TO_RETRY
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import FAILED, TO_RETRY
 
 RETRY_DATA_SPEC = dict(
     retry_data_patch=dict(type="dict"),
@@ -203,7 +203,7 @@ def _put_all(ctx, changes):
     for change, done, error in ctx.fan_out(put, changes):
         key = change[0][2]
         if error is not None:
-            ctx.ledger.set_action(key, "failed", reason="retry data not patched (%s); not retried" % error)
+            ctx.ledger.set_action(key, FAILED, reason="retry data not patched (%s); not retried" % error)
         elif done:
             patched += 1
     ctx.stop_if_controller_gone("the retry data of %d keys was patched; nothing was retried" % patched)
@@ -224,7 +224,7 @@ def patch_retry_data(ctx, result, header):
     fetched = _fetch(ctx, targets)
     changes, missing = _changes(ctx.ledger, new_data, fetched, errors)
     for key in missing:
-        ctx.ledger.set_action(key, "failed", reason="no retry data for this key (HTTP 404): not patched, not retried")
+        ctx.ledger.set_action(key, FAILED, reason="no retry data for this key (HTTP 404): not patched, not retried")
     summary = {"selected": len(targets), "patched": 0, "unchanged": len(targets) - len(changes) - len(missing),
                "no_retry_data": len(missing), "failed": 0}
     if ctx.diff:

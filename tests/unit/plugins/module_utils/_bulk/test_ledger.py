@@ -9,7 +9,9 @@ import os
 
 import pytest
 
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk import states
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import IllegalMove
 
 FLOWS = [{"_id": "f1", "name": "One", "disabled": False}, {"_id": "f2", "name": "Two", "disabled": True}]
 
@@ -65,8 +67,101 @@ def test_relabel_and_key_records_read_in_pages(ledger):
 
 def test_close_removes_the_file(tmp_path):
     book = Ledger(FLOWS, ("retried",), directory=str(tmp_path))
-    book.add("f1", "s1", "k", "e", "retried")
+    book.add("f1", "s1", "k", "e", "to_retry")
     assert len(os.listdir(str(tmp_path))) == 1
     book.close()
     book.close()
     assert os.listdir(str(tmp_path)) == []
+
+
+# -- the state machine (states.py) guards every name and move ----------------------------------------------------
+
+
+def test_an_unknown_action_or_outcome_is_refused(ledger):
+    ledger.add("f1", "s1", "k1", "e1", "to_retry")
+    with pytest.raises(IllegalMove) as info:
+        ledger.set_action("k1", "retired")
+    assert str(info.value).startswith("ledger: 'retired' is not an action of the key state machine")
+    with pytest.raises(IllegalMove):
+        ledger.add("f1", "s1", "k2", "e2", "retired")
+    with pytest.raises(IllegalMove):
+        ledger.set_outcome("k1", "sucess")
+    with pytest.raises(IllegalMove):
+        Ledger(FLOWS, ("retried", "retired"))
+    assert ledger.counts() == {"selected": 1, "retried": 0, "not_retryable": 0, "succeeded": 0, "failed_again": 0,
+                               "to_retry": 1}
+
+
+@pytest.mark.parametrize("start, moves, illegal", [
+    ("to_retry", ["retried"], "to_retry"),  # retried -> to_retry: a key is never sent twice
+    ("to_retry", ["retried"], "resolved"),
+    ("to_retry", ["failed"], "retried"),  # failed is final
+    ("not_retryable", [], "retried"),
+    ("to_resolve", [], "retried"),
+    ("to_retry", ["held_for_wave"], "retried"),  # a held key goes back to to_retry (its wave) first
+])
+def test_an_illegal_move_is_refused_and_the_key_keeps_its_action(ledger, start, moves, illegal):
+    ledger.add("f1", "s1", "k1", "e1", start)
+    for action in moves:
+        ledger.set_action("k1", action)
+    before = list(ledger.key_records("retryDataKey"))
+    with pytest.raises(IllegalMove) as info:
+        ledger.set_action("k1", illegal)
+    assert str(info.value).startswith("ledger: key k1 cannot move from '%s' to '%s'" % ((moves or [start])[-1], illegal))
+    assert list(ledger.key_records("retryDataKey")) == before
+
+
+def test_an_outcome_only_for_a_key_the_platform_took(ledger):
+    ledger.add("f1", "s1", "k1", "e1", "to_retry")
+    with pytest.raises(IllegalMove) as info:
+        ledger.set_outcome("k1", "succeeded")
+    assert str(info.value) == ("ledger: key k1 at 'to_retry' cannot have the outcome 'succeeded' (only retried or "
+                               "retried_in_earlier_wave keys have one)")
+    ledger.set_action("k1", "retried")
+    ledger.set_outcome("k1", "pending")
+    ledger.set_outcome("k1", "succeeded")  # a later reconcile may settle a pending key
+    assert ledger.keys(outcome="succeeded") == ["k1"]
+
+
+def test_a_key_not_in_the_ledger_cannot_move(ledger):
+    with pytest.raises(IllegalMove) as info:
+        ledger.set_action(["ghost"], "retried")
+    assert str(info.value) == "ledger: key ghost is not in the ledger (cannot move it to 'retried')"
+
+
+def test_a_relabel_follows_the_machine_too(ledger):
+    ledger.add("f1", "s1", "k1", "e1", "to_resolve")
+    with pytest.raises(IllegalMove):
+        ledger.relabel("to_resolve", "retried", "check mode")
+    ledger.relabel("to_resolve", "resolved", "check mode")
+    assert ledger.count("resolved") == 1
+
+
+def test_the_canary_path_through_the_machine(ledger):
+    """held -> to_retry (its wave) -> retried -> set aside while the next wave runs -> retried; the rest of the held
+    keys stop at the breaker."""
+    for key in ("a", "b", "c"):
+        ledger.add("f1", "s1", key, "e-" + key, "to_retry")
+    ledger.set_action(["a", "b", "c"], "held_for_wave")
+    ledger.set_action(["a"], "to_retry")
+    ledger.set_action(["a"], "retried")
+    ledger.set_outcome(["a"], "failed_again")
+    ledger.set_action(["a"], "retried_in_earlier_wave")
+    ledger.set_action(["b", "c"], "not_attempted_breaker")
+    ledger.set_action(["a"], "retried")
+    assert (ledger.count("retried"), ledger.count("not_attempted_breaker"), ledger.keys(outcome="failed_again")) == (1, 2, ["a"])
+
+
+def test_every_action_is_reachable_and_every_move_names_known_actions():
+    reachable = set(states.ENTRY)
+    frontier = list(states.ENTRY)
+    while frontier:
+        for target in states.MOVES.get(frontier.pop(), ()):
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    assert reachable == set(states.ACTIONS)
+    for names in (states.RETRY_ACTIONS, states.RESOLVE_ACTIONS, states.PLAN_ACTIONS, states.CANARY_ACTIONS,
+                  states.REPLAY_ACTIONS):
+        assert set(names) <= set(states.ACTIONS)
+    assert set(states.RETRY_OUTCOMES) <= set(states.OUTCOMES)
