@@ -128,7 +128,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, batches, check_bulk_options, guard_max_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import report_lock
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import FAILED, PLAN_ACTIONS, RESOLVE_ACTIONS, RESOLVED, TO_RESOLVE
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import CHANGED_SINCE_LISTING, FAILED, PLAN_ACTIONS, RESOLVE_ACTIONS, RESOLVED, TO_RESOLVE
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
@@ -168,17 +168,21 @@ def _resolve_batch(ctx):
         dismissed.path if dismissed else "", adapter.unsupported_hints.get("resolve", "the platform cannot dismiss it"))
 
     def send(batch):
+        """``[(error_ids, action, reason)]`` for one batch."""
         flow_id, step_id, error_ids = batch
         if ctx.controller_gone():
-            return None  # nothing more is sent once ansible-playbook is gone
+            return []  # nothing more is sent once ansible-playbook is gone
         try:
             if dismissed is not None:
                 dismissed.record([{"errorId": e, "_flowId": flow_id, "_stepId": step_id} for e in error_ids], ctx.run_id)
-                return RESOLVED, local_reason
-            adapter.resolve(flow_id, step_id, error_ids)
-            return RESOLVED, None
+                return [(error_ids, RESOLVED, local_reason)]
+            changed = adapter.resolve(flow_id, step_id, error_ids) or {}
         except FlowOpsError as exc:
-            return FAILED, str(exc)
+            return [(error_ids, FAILED, str(exc))]
+        results = [([e for e in error_ids if e not in changed], RESOLVED, None)]
+        results.extend(([e], CHANGED_SINCE_LISTING, "changed since it was listed (%s): not resolved" % seen)
+                       for e, seen in changed.items() if e in error_ids)
+        return [result for result in results if result[0]]
     return send
 
 
@@ -259,9 +263,9 @@ def _run(ctx, size):
         ledger.relabel(TO_RESOLVE, RESOLVED, "check mode: would be resolved")
     else:
         work, total = batches(ledger.groups(TO_RESOLVE), size), ledger.count(TO_RESOLVE)
-        for batch, outcome, _error in ctx.fan_out(_resolve_batch(ctx), work):
-            if outcome:
-                ledger.set_action(batch[2], outcome[0], reason=outcome[1])
+        for dummy, outcomes, _error in ctx.fan_out(_resolve_batch(ctx), work):
+            for error_ids, action, reason in outcomes or ():
+                ledger.set_action(error_ids, action, reason=reason)
             ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total)
         ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total, final=True)
         ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count(RESOLVED), ledger.count(TO_RESOLVE)))

@@ -122,14 +122,15 @@ class Ledger:
                                   % (key, row[0], action, ", ".join(sorted(sources))))
         raise IllegalMove("ledger: a key was listed twice in one move to '%s'" % action)
 
-    def set_outcome(self, keys, outcome):
-        """Record what reconciliation found for ``keys``; only keys the platform took (``retried``) have one."""
+    def set_outcome(self, keys, outcome, reason=None):
+        """Record what reconciliation found for ``keys`` (and why, e.g. the platform's status); only keys the platform
+        took (``retried``) have one."""
         keys = [keys] if isinstance(keys, str) else keys
         check_outcome(outcome)
         allowed = tuple(HAS_OUTCOME)
         guard = "action IN (%s)" % ",".join("?" * len(allowed))
-        moved = self._write("UPDATE entries SET outcome = ? WHERE key = ? AND " + guard,
-                            [(outcome, key) + allowed for key in keys])
+        moved = self._write("UPDATE entries SET outcome = ?, reason = COALESCE(?, reason) WHERE key = ? AND " + guard,
+                            [(outcome, reason, key) + allowed for key in keys])
         if moved != len(keys):
             for key in keys:
                 row = self._one("SELECT action FROM entries WHERE key = ?", (key,))

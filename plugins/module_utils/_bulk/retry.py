@@ -12,7 +12,9 @@ import time
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import batches
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import SUBMITTING, TO_RETRY
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
+    CHANGED_SINCE_LISTING, FAILED, IN_DOUBT, NOTHING_TO_DO, RETRIED, SUBMITTING, TO_RETRY,
+)
 
 
 
@@ -32,18 +34,22 @@ def _open_error_ids(adapter, flow_id, step_id):
     return dict((e["retryDataKey"], e["errorId"]) for e in adapter.iter_errors(flow_id, step_id) if e.get("retryDataKey"))
 
 
-# What a platform that answers per key lists under these job fields ({key: reason}) was not retried.
-PER_KEY_ACTIONS = (("rejected", "failed"), ("in_doubt", "in_doubt"), ("not_matched", "nothing_to_do"))
+# What a platform that answers per key lists under these job fields ({key: reason}) was not retried:
+# refused, answer lost, no longer open, or re-read just before the write and found changed since the listing
+# (another actor restarted, cancelled or resolved it): nothing was sent for those.
+PER_KEY_ACTIONS = (("rejected", FAILED), ("in_doubt", IN_DOUBT), ("not_matched", NOTHING_TO_DO),
+                   ("changed_since_listing", CHANGED_SINCE_LISTING))
 
 
 def _split_by_key(keys, job):
     """``[(keys, action, job, reason)]`` for one answered batch: a platform that answers per key puts the keys it
-    did not retry under ``job["rejected"]``, ``job["in_doubt"]`` or ``job["not_matched"]``; the rest were retried."""
+    did not retry under the ``PER_KEY_ACTIONS`` fields; the rest were retried. A job with no ``_id`` created
+    nothing (every key is under those fields)."""
     per_key = dict((action, job.pop(field, None) or {}) for field, action in PER_KEY_ACTIONS)
     results = []
     accepted = [key for key in keys if not any(key in reasons for reasons in per_key.values())]
     if accepted:
-        results.append((accepted, "retried", job, None))
+        results.append((accepted, RETRIED, job if job.get("_id") is not None else None, None))
     for action, reasons in per_key.items():
         by_reason = {}
         for key in keys:
@@ -86,7 +92,8 @@ class BatchSender:
     def _post(self, flow_id, step_id, keys):
         if self.journal:  # before the request: a run killed while it is in flight can still be resumed safely
             self.journal.record(keys, SUBMITTING, error_ids=[self.ledger.error_id(k) for k in keys])
-        job = self.adapter.retry(flow_id, step_id, keys, self.strategy, self.options)
+        listed = dict((key, self.ledger.error_id(key)) for key in keys)
+        job = self.adapter.retry(flow_id, step_id, keys, self.strategy, self.options, listed=listed)
         if job is None:
             return [(keys, "nothing_to_do", None, "nothing matched: already retried, resolved or purged")]
         return _split_by_key(keys, job)
@@ -125,7 +132,7 @@ def submit(ctx, strategy, batch_size, options=None, journal=None):
         flow_id, step_id = batch[0], batch[1]
         for keys, action, job, reason in outcomes:
             job_id = job.get("_id") if job else None
-            if job:
+            if job_id is not None:
                 jobs.append({"_id": job_id, "_flowId": flow_id, "_stepId": step_id, "keys": len(keys),
                              "status": job.get("status"), "done": job.get("done", False)})
             ledger.set_action(keys, action, job=job_id, reason=reason)
@@ -201,6 +208,10 @@ def reconcile(ctx, jobs):
         known = {}
         for job_id in sorted(set(ledger.job(key) for key in keys) - {None}):
             known.update(adapter.key_outcomes(job_id) or {})
+        statuses = {}
+        for key, told in list(known.items()):
+            if isinstance(told, tuple):  # (outcome, the platform's own status for the report)
+                known[key], statuses[key] = told
         unknown = [key for key in keys if key not in known]
         open_ids = _open_error_ids(adapter, flow_id, step_id) if unknown else {}
         by_outcome = {}
@@ -211,9 +222,9 @@ def reconcile(ctx, jobs):
                 outcome = "pending" if open_ids[key] == ledger.error_id(key) else "failed_again"
             else:
                 outcome = "succeeded" if ledger.job(key) in done_jobs else "pending"
-            by_outcome.setdefault(outcome, []).append(key)
+            by_outcome.setdefault((outcome, statuses.get(key)), []).append(key)
         return by_outcome
 
-    for dummy, by_outcome in ctx.fan_out_all(outcomes, ledger.groups("retried")):
-        for outcome, keys in by_outcome.items():
-            ledger.set_outcome(keys, outcome)
+    for dummy, by_outcome in ctx.fan_out_all(outcomes, ledger.groups(RETRIED)):
+        for (outcome, status), keys in by_outcome.items():
+            ledger.set_outcome(keys, outcome, reason="platform status: %s" % status if status else None)

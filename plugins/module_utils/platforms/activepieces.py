@@ -212,7 +212,7 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
                             run["id"], run.get("created"), step or NO_STEP, status, message, classify(status, message), run.get("tags"))
 
     # Retry ---------------------------------------------------------------------------------------
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         """Retry the open failed runs ``keys``; every run id is sent at most once per task.
 
         FROM_FAILED_STEP goes in one bulk request. ON_LATEST_VERSION goes one run per request (fanned out): its

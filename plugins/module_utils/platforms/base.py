@@ -267,23 +267,29 @@ class PlatformAdapter:
     def iter_errors(self, flow_id, step_id, resolved=False):
         raise self.unsupported("listing errors")
 
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         """Submit keys for retry; returns a job dict, or None when the platform matched nothing.
 
         ``options`` holds platform features the module validated against ``capabilities``
-        (for example ``{"from_step": "charge card"}``).
+        (for example ``{"from_step": "charge card"}``). ``listed`` is ``{key: errorId}`` as the selection listed them:
+        a platform whose write acts on one item re-reads it first and acts only while its error identity is
+        unchanged. Keys it did not act on go under the job's fields ``rejected``, ``in_doubt``, ``not_matched`` or
+        ``changed_since_listing`` (``{key: reason}``, e.g. the status seen); a job without ``_id`` created nothing.
         """
         raise self.unsupported("retrying errors")
 
     def key_outcomes(self, job_id):
-        """``{retryDataKey: "succeeded" | "failed_again" | "pending"}`` where the job itself tells, else None.
+        """``{retryDataKey: outcome}`` where the job itself tells, else None; an outcome is ``succeeded``,
+        ``failed_again``, ``pending`` or ``not_recovered`` (a terminal state that is neither success nor the same
+        failure), or a tuple ``(outcome, platform status)`` so the report names what the platform said.
 
         Reconciliation asks this first; keys it leaves out are reconciled against a fresh listing.
         """
         return None
 
     def resolve(self, flow_id, step_id, error_ids):
-        """Dismiss errors on the platform (``resolve_mode`` "server" or "delete")."""
+        """Dismiss errors on the platform (``resolve_mode`` "server" or "delete"). Returns None, or
+        ``{errorId: status seen}`` for items re-read and found changed since the listing: nothing was sent for those."""
         raise self.unsupported("resolving errors")
 
     def get_job(self, job_id):

@@ -165,7 +165,7 @@ class CeligoAdapter(PlatformAdapter):
             error["_stepId"] = step_id
             yield error
 
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         """The retry job; None when the server matched nothing (a 204). A success with any other body may still
         have queued the retry: that error says so (``require_answer``)."""
         path = "/v1/flows/%s/%s/%s" % (path_segment(flow_id), path_segment(step_id), RETRY_PATHS[strategy])

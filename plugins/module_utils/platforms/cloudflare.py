@@ -195,7 +195,7 @@ class CloudflareAdapter(PlatformAdapter):
                             ["trigger:%s" % trigger] if trigger else [])
 
     # Restarts ------------------------------------------------------------------------------------
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         """Restart one instance (from ``options["from_step"]`` when given); the job is the instance itself."""
         keys = list(keys)
         if len(keys) != 1:

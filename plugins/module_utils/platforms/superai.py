@@ -134,7 +134,7 @@ class SuperAIAdapter(PlatformAdapter):
         for raw in self._executions(flow_id, filters):
             yield execution_error(raw, flow_id, step_id)
 
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         if len(keys) != 1:
             raise FlowOpsError("SuperAI re-executes one flow execution per request, got %d keys" % len(keys))
         key = keys[0]

@@ -112,7 +112,7 @@ class FakeAdapter(PlatformAdapter):
         for error in source:
             yield dict(error, _flowId=flow_id, _stepId=step_id)
 
-    def retry(self, flow_id, step_id, keys, strategy, options=None):
+    def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
         self._log("POST", "retry", flow_id, step_id, list(keys))
         if self.flows[flow_id]["disabled"]:
             raise FlowOpsError("Flow is disabled", status=422, code="inactive_flow", method="POST", path="retry")

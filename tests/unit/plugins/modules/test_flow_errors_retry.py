@@ -113,7 +113,7 @@ def test_wait_reconciles_by_key_failed_again_under_new_error_id(platform):
 def test_204_counts_as_nothing_to_do(platform):
     original = platform.retry
 
-    def vanished(flow_id, step_id, keys, strategy, options=None):
+    def vanished(flow_id, step_id, keys, strategy, options=None, listed=None):
         platform.open[(flow_id, step_id)].clear()
         return original(flow_id, step_id, keys, strategy)
 
@@ -128,7 +128,7 @@ def test_post_that_may_have_applied_is_not_resent_blindly(platform):
     original = platform.retry
     state = {"failed": False}
 
-    def applied_then_dropped(flow_id, step_id, keys, strategy, options=None):
+    def applied_then_dropped(flow_id, step_id, keys, strategy, options=None, listed=None):
         original(flow_id, step_id, keys, strategy)
         if not state["failed"]:
             state["failed"] = True
@@ -145,7 +145,7 @@ def test_post_that_never_applied_is_sent_once_more(platform):
     original = platform.retry
     state = {"failed": False}
 
-    def dropped_before_applying(flow_id, step_id, keys, strategy, options=None):
+    def dropped_before_applying(flow_id, step_id, keys, strategy, options=None, listed=None):
         if not state["failed"]:
             state["failed"] = True
             raise FlowOpsError("HTTP 502", status=502, method="POST", path="retry", may_have_applied=True)
@@ -169,7 +169,7 @@ def test_unrecoverable_batch_failure_fails_with_counts_and_report(platform, tmp_
 
     original = platform.retry
 
-    def retry(flow_id, step_id, keys, strategy, options=None):
+    def retry(flow_id, step_id, keys, strategy, options=None, listed=None):
         armed["on"] = True
         return original(flow_id, step_id, keys, strategy)
 
@@ -215,7 +215,7 @@ def test_restart_from_step_reaches_the_adapter_where_the_platform_can(platform):
     seen = []
     original = platform.retry
 
-    def retry(flow_id, step_id, keys, strategy, options=None):
+    def retry(flow_id, step_id, keys, strategy, options=None, listed=None):
         seen.append(options)
         return original(flow_id, step_id, keys, strategy)
 
@@ -235,7 +235,7 @@ def test_outcomes_the_job_knows_are_used_before_the_listing(platform):
     platform.key_outcomes = key_outcomes
     original = platform.retry
 
-    def retry(flow_id, step_id, keys, strategy, options=None):
+    def retry(flow_id, step_id, keys, strategy, options=None, listed=None):
         job = original(flow_id, step_id, keys, strategy)
         reported[job["_id"]] = dict((key, "failed_again") for key in keys[:1])
         return job
@@ -250,7 +250,7 @@ def test_keys_a_platform_did_not_retry_are_accounted_for_by_key(platform, tmp_pa
     """A per-key answer (Activepieces bulk retry) names refused, lost and no-longer-open keys in the job."""
     original = platform.retry
 
-    def retry(flow_id, step_id, keys, strategy, options=None):
+    def retry(flow_id, step_id, keys, strategy, options=None, listed=None):
         job = original(flow_id, step_id, keys[3:], strategy)
         job.update(rejected={keys[0]: "[OUTSIDE_RETENTION] too old"}, in_doubt={keys[1]: "answer lost"},
                    not_matched={keys[2]: "not open any more"})
@@ -266,3 +266,45 @@ def test_keys_a_platform_did_not_retry_are_accounted_for_by_key(platform, tmp_pa
     assert {k["reason"] for k in keys if k["action"] == "failed"} == {"[OUTSIDE_RETENTION] too old"}
     assert all(k["job"] for k in keys if k["action"] == "retried")
     assert not any(k["job"] for k in keys if k["action"] != "retried")
+
+
+# -- issue #25: what the platform answers per key, and endings that are not success ------------------------------
+
+
+def test_keys_changed_since_listing_are_accounted_and_not_retried(platform):
+    """A platform that re-reads each item before acting names the ones another actor changed: no job, no retry."""
+    original = platform.retry
+    seen = {}
+
+    def recheck(flow_id, step_id, keys, strategy, options=None, listed=None):
+        seen.update(listed)
+        changed = dict((key, "status running (restarted by someone else)") for key in keys[:2])
+        job = original(flow_id, step_id, [key for key in keys if key not in changed], strategy) if len(keys) > 2 else {}
+        return dict(job or {}, changed_since_listing=changed)
+
+    platform.retry = recheck
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
+    counts = result["counts"]
+    assert (counts["selected"], counts["retried"], counts["changed_since_listing"]) == (5, 3, 2), counts
+    assert set(seen.values()) == set(e["errorId"] for e in platform.resolved.values()) | set(
+        e["errorId"] for e in platform.open[("f0", "s1")].values())  # the listed error id of every key
+    assert sorted(platform.retry_counts.values()) == [1, 1, 1]
+
+
+def test_a_job_with_only_changed_keys_creates_no_job(platform):
+    platform.retry = lambda flow_id, step_id, keys, strategy, options=None, listed=None: {
+        "changed_since_listing": dict((key, "gone") for key in keys)}
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform)
+    assert result["jobs"] == [] and result["counts"]["changed_since_listing"] == 5 and result["changed"] is False
+
+
+def test_an_ending_that_is_not_success_is_not_recovered_with_the_platform_status(platform, tmp_path):
+    platform.key_outcomes = lambda job_id: dict(
+        (e["retryDataKey"], ("not_recovered", "terminated")) for e in platform.resolved.values())
+    report = tmp_path / "retry.json"
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], abstract_flow_id=[], retryable=True, wait=True,
+                                                    report_file=str(report)), platform)
+    counts = result["counts"]
+    assert (counts["retried"], counts["not_recovered"], counts["succeeded"]) == (5, 5, 0), counts
+    keys = json.loads(report.read_text())["keys"]
+    assert {(k["outcome"], k["reason"]) for k in keys} == {("not_recovered", "platform status: terminated")}
