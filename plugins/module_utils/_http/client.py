@@ -149,7 +149,7 @@ class Client:
         method = method.upper()
         url = self.url_for(path)
         display_path = self.scrub(urlsplit(url).path)
-        attempt, waited_out_429 = 0, False
+        attempt, waited_out_429, first_sent = 0, False, None
         while True:
             ready_at = _monotonic()
             sent_at = self._ceiling.wait(resend=waited_out_429)  # its own Retry-After is the run's pause: served
@@ -157,6 +157,7 @@ class Client:
                 raise FlowOpsError("not sent%s: the controller is gone (killed or cancelled)" % (" again" if attempt else ""),
                                    method=method, path=display_path)
             self._count()
+            first_sent = first_sent or _monotonic()
             try:
                 # verify passed explicitly: REQUESTS_CA_BUNDLE in the environment would otherwise override
                 # validate_certs: false.
@@ -173,8 +174,9 @@ class Client:
                     self._wait(self.policy.backoff_delay(attempt))
                     attempt += 1
                     continue
-                raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub), method=method,
-                                   path=display_path, may_have_applied=not never_sent)
+                tries = "%d attempt%s over %.1f s" % (attempt + 1, "s" if attempt else "", _monotonic() - first_sent)
+                raise FlowOpsError(_describe_exception(exc, self.timeout, attempt, self.scrub, _host(url), tries),
+                                   method=method, path=display_path, may_have_applied=not never_sent)
             except Exception as exc:  # pylint: disable=broad-except
                 # Anything else (http.client's ValueError on a header, a parser error) may quote the request: scrubbed.
                 raise FlowOpsError("request failed: %s: %s" % (type(exc).__name__, _snippet(self.scrub(str(exc)))),
@@ -386,18 +388,65 @@ def _never_reached_server(exc):
     return name in ("NewConnectionError", "NameResolutionError") or "Failed to establish a new connection" in str(reason)
 
 
-def _describe_exception(exc, timeout, attempt, scrub):
-    if isinstance(exc, requests.exceptions.Timeout):
-        what = "no response within %s s (timeout)" % timeout
-    elif isinstance(exc, requests.exceptions.SSLError):
-        what = "TLS certificate verification failed (set validate_certs: false only for a trusted test host)"
+def _host(url):
+    """``host:port`` of ``url`` for a message."""
+    origin = _origin(url) or ""
+    return origin.split("://", 1)[-1] or "the API host"
+
+
+def _chain(exc):
+    """``exc`` and every exception behind it (urllib3 wraps the socket error a few levels down)."""
+    seen, todo = [], [exc]
+    while todo and len(seen) < 12:
+        item = todo.pop(0)
+        if item is None or any(item is known for known in seen):
+            continue
+        seen.append(item)
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+        todo.extend(arg for arg in getattr(item, "args", ()) if isinstance(arg, BaseException))
+    return seen
+
+
+# (words found in the exception chain, what happened, what to check), first match wins.
+_CONNECTION_CAUSES = (
+    (("NameResolutionError", "gaierror", "Name or service not known", "Temporary failure in name resolution",
+      "nodename nor servname"), "%s does not resolve (DNS)", "check the host in api_url or region, and DNS or proxy settings"),
+    (("ConnectionRefusedError", "Connection refused", "[Errno 111]"), "refused by %s",
+     "check that api_url or region points at the API and that it is up (the emulator: that it runs on that port)"),
+    (("ConnectionResetError", "RemoteDisconnected", "Connection aborted", "Connection reset", "BrokenPipeError"),
+     "%s closed the connection before answering", "a proxy or load balancer may be cutting connections"),
+)
+
+
+def _connection_cause(exc):
+    text = " ".join("%s %s" % (type(item).__name__, item) for item in _chain(exc))
+    for words, what, check in _CONNECTION_CAUSES:
+        if any(word in text for word in words):
+            return what, check
+    return None, None
+
+
+def _describe_exception(exc, timeout, attempt, scrub, host, tries):
+    """One line for a request that got no answer: the cause, the host, the attempts over how long, what to check."""
+    check = None
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
+            what = "TLS certificate verification failed for %s (set validate_certs: false only for a trusted test " \
+                   "host)" % host
+        else:
+            what = "TLS handshake with %s failed: %s" % (host, _snippet(scrub(str(exc)), 80))
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        what, check = "connection failed: no connection to %s within %s s (connect timeout)" % (host, timeout), \
+            "check the network path, a proxy or firewall, or raise timeout"
+    elif isinstance(exc, requests.exceptions.Timeout):
+        what, check = "no response within %s s (timeout) from %s" % (timeout, host), "raise timeout if the API is slow"
     elif isinstance(exc, requests.exceptions.ConnectionError):
-        what = "connection failed: %s" % _snippet(scrub(str(exc)))
+        cause, check = _connection_cause(exc)
+        what = "connection failed: %s" % (cause % host if cause else "%s: %s" % (host, _snippet(scrub(str(exc)), 80)))
     else:
         what = "request failed: %s" % _snippet(scrub(str(exc)))
-    if attempt:
-        what += " (gave up after %d retries)" % attempt
-    return what
+    what += " (%s%s)" % (tries, ", gave up after %d retries" % attempt if attempt else "")
+    return what + ("; " + check if check else "")
 
 
 def _error_message(raw, text, reason):

@@ -304,3 +304,70 @@ def test_dropped_connection_on_get_is_retried(dropper, isolated_env):
     assert client.request_count == 3
     assert sleeps == [0.01, 0.02]
     assert "gave up after 2 retries" in str(info.value)
+
+
+# -- issue #27: a connection failure in one line with its cause, the host, the attempts, what to check -----------
+
+
+def test_a_refused_connection_names_the_cause_host_attempts_and_what_to_check(isolated_env):
+    port = _closed_port()
+    client = _client("http://127.0.0.1:%d" % port, policy=RetryPolicy(max_retries=2, backoff=0.01))
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            client.request("GET", "/v1/flows", params={"_abstractFlowId": "96263ae6c5e818"})
+    finally:
+        client.close()
+    message = str(info.value)
+    assert message.startswith("GET /v1/flows: connection failed: refused by 127.0.0.1:%d (3 attempts over " % port), message
+    assert "gave up after 2 retries); check that api_url or region points at the API and that it is up" in message
+    assert "96263ae6c5e818" not in message and "\n" not in message and len(message) < 300
+
+
+def test_a_connection_closed_without_an_answer_says_so(dropper, isolated_env):
+    client = _client(dropper.url)
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            client.request("POST", "/v1/flows/f1/s1/retry", body={"retryDataKeys": ["k"]})
+    finally:
+        client.close()
+    message = str(info.value)
+    assert message.startswith("POST /v1/flows/f1/s1/retry: connection failed: %s closed the connection before answering "
+                              "(1 attempt over " % dropper.url.split("//")[1]), message
+
+
+def test_no_answer_within_the_timeout_names_the_host_and_what_to_check(isolated_env):
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (the kernel does) and never answers
+    host = "127.0.0.1:%d" % silent.getsockname()[1]
+    client = _client("http://" + host, timeout=0.3, policy=RetryPolicy(max_retries=0))
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            client.request("POST", "/v1/flows/f1/run")
+    finally:
+        client.close()
+        silent.close()
+    assert str(info.value).startswith("POST /v1/flows/f1/run: no response within 0.3 s (timeout) from %s (1 attempt over "
+                                      % host), str(info.value)
+    assert str(info.value).endswith("; raise timeout if the API is slow")
+
+
+def test_a_name_that_does_not_resolve_says_dns(isolated_env, monkeypatch):
+    client = _client("https://api.integrator.invalid")
+
+    def unresolvable(*args, **kwargs):
+        raise requests.exceptions.ConnectionError(
+            "HTTPSConnectionPool(host='api.integrator.invalid', port=443): Max retries exceeded with url: /v1/flows?x=1 "
+            "(Caused by NameResolutionError(\"Failed to resolve 'api.integrator.invalid' ([Errno -2] Name or service not "
+            "known)\"))")
+
+    monkeypatch.setattr(client.session, "request", unresolvable)
+    client.policy = RetryPolicy(max_retries=0)
+    try:
+        with pytest.raises(FlowOpsError) as info:
+            client.request("GET", "/v1/flows")
+    finally:
+        client.close()
+    assert str(info.value).startswith("GET /v1/flows: connection failed: api.integrator.invalid:443 does not resolve "
+                                      "(DNS) (1 attempt over "), str(info.value)
+    assert str(info.value).endswith("; check the host in api_url or region, and DNS or proxy settings")
