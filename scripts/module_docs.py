@@ -14,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "modules"
 MARKUP = [
+    # O(fqcn#module:option) names another module's option: the option, and the module's page.
+    (re.compile(r"O\(flowops\.ipaas\.([a-z_]+)#module:([^)]*)\)"), r"[`\2`](\1.md) of `flowops.ipaas.\1`"),
     (re.compile(r"[OV]\(([^)]*)\)"), r"`\1`"),
     (re.compile(r"RV\(([^)]*)\)"), r"`\1`"),
     (re.compile(r"[CE]\(([^)]*)\)"), r"`\1`"),

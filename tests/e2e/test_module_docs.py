@@ -29,3 +29,11 @@ def test_module_reference_pages_are_up_to_date(collections_path):
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "module_docs.py"), "--check"], capture_output=True,
                           text=True, env=env(collections_path), check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_module_reference_pages_hold_no_raw_ansible_markup():
+    """O(...), V(...), C(...), M(...) and fqcn#module:option references are rendered, never shown as they are."""
+    import re  # pylint: disable=import-outside-toplevel
+    raw = re.compile(r"\b[OVCMIEU]\([^)]*\)|#module:")
+    found = {page.name: raw.findall(page.read_text()) for page in (ROOT / "docs" / "modules").glob("*.md")}
+    assert not {name: hits for name, hits in found.items() if hits}
