@@ -1,6 +1,7 @@
 """Every module renders with ansible-doc, and docs/modules/ matches the modules' own documentation."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,6 @@ def test_module_reference_pages_are_up_to_date(collections_path):
 
 def test_module_reference_pages_hold_no_raw_ansible_markup():
     """O(...), V(...), C(...), M(...) and fqcn#module:option references are rendered, never shown as they are."""
-    import re  # pylint: disable=import-outside-toplevel
     raw = re.compile(r"\b[OVCMIEU]\([^)]*\)|#module:")
     found = {page.name: raw.findall(page.read_text()) for page in (ROOT / "docs" / "modules").glob("*.md")}
     assert not {name: hits for name, hits in found.items() if hits}
