@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates or refreshes .venv (Python 3.11 to 3.13) with requirements/test.txt, and the
-# .build/collections symlink that makes flowops.ipaas importable. Quiet unless something fails.
+# .build/collections symlink that makes flowops.ipaas importable. Quiet unless it builds .venv or something fails.
 # Set FLOWOPS_PYTHON=/path/to/python to choose the interpreter.
 set -euo pipefail
 
@@ -57,12 +57,16 @@ logged() {
     fi
 }
 
+# Says what it does while it builds (a first run is about half a minute of pip), so nobody watches a silent shell.
 make_venv() {
-    local python="$1" stamp="$2"
+    local python="$1" stamp="$2" started=$SECONDS
+    echo "bootstrap: creating .venv with $python (first run or changed requirements; log: ${LOG#"$ROOT"/})" >&2
     rm -rf "$VENV"
     logged "$python" -m venv "$VENV"
+    echo "bootstrap: installing requirements/test.txt (ansible-core, requests, test tools)..." >&2
     logged "$VENV/bin/python" -m pip install --disable-pip-version-check -r "$ROOT/requirements/test.txt"
     echo "$stamp" >"$STAMP"
+    echo "bootstrap: .venv ready in $((SECONDS - started)) s" >&2
 }
 
 # The tests and ansible-playbook find the collection at .build/collections/ansible_collections/flowops/ipaas.

@@ -54,4 +54,4 @@ print(json.dumps({
 PY
 
 echo "Emulator at $FLOWOPS_API_URL; running playbooks/incident_recovery.yml"
-ANSIBLE_DISPLAY_SKIPPED_HOSTS=False ansible-playbook "$ROOT/playbooks/incident_recovery.yml" -e "@$WORK/vars.json" "$@"
+ANSIBLE_DISPLAY_SKIPPED_HOSTS=False ansible-playbook -i localhost, "$ROOT/playbooks/incident_recovery.yml" -e "@$WORK/vars.json" "$@"

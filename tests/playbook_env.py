@@ -176,7 +176,7 @@ class Playbook:
         """Run one of the collection's playbooks (``playbooks/<name>``) with extra vars."""
         extra = self.workdir / "extra-vars.json"
         extra.write_text(json.dumps(extra_vars))
-        cmd = [str(BIN / "ansible-playbook"), str(ROOT / "playbooks" / name), "-e", "@%s" % extra]
+        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", str(ROOT / "playbooks" / name), "-e", "@%s" % extra]
         if check:
             cmd.append("--check")
         proc = subprocess.run(cmd, env=self.env(extra=env), capture_output=True, text=True, timeout=timeout,
