@@ -138,3 +138,25 @@ def test_workflow_nodes_use_only_options_awx_awx_documents(play):
         assert set(node.get("related", {})) <= set(suboptions["related"]["suboptions"]), node["identifier"]
         if "job_type" in node:
             assert node["job_type"] in suboptions["job_type"]["choices"]
+
+
+def test_the_flows_inventory_source_runs_the_plugin_on_a_file_of_the_project(play):
+    # Off unless the path of a flowops.yml in the project is given; then an inventory and its source, together.
+    assert play["vars"]["awx_configure_flows_inventory_source_path"] == ""
+    source_task = task(play, "awx.awx.inventory_source")
+    source = source_task["awx.awx.inventory_source"]
+    assert source_task["when"] == "awx_configure_flows_inventory_source_path | length > 0"
+    assert source["source"] == "scm" and source["source_project"] == "{{ awx_configure_prefix }}"
+    assert source["source_path"] == "{{ awx_configure_flows_inventory_source_path }}"
+    assert source["overwrite"] is True and source["update_on_launch"] is True
+    # The credential the job templates use: its injectors give the plugin FLOWOPS_API_TOKEN and the rest.
+    assert source["credential"] == task(play, "awx.awx.credential")["awx.awx.credential"]["name"]
+    inventories = [t for t in play["tasks"] if "awx.awx.inventory" in t and t["awx.awx.inventory"]["name"] == source["inventory"]]
+    assert len(inventories) == 1 and inventories[0]["when"] == source_task["when"]
+    assert play["tasks"].index(inventories[0]) < play["tasks"].index(source_task)
+    assert source["inventory"] != task(play, "awx.awx.job_template")["awx.awx.job_template"]["inventory"]
+    module_file = awx_collection()
+    if module_file is not None:
+        documented = documented_options(module_file.parent / "inventory_source.py")
+        assert set(source) <= set(documented)
+        assert source["source"] in documented["source"]["choices"]
