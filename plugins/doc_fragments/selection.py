@@ -56,10 +56,13 @@ options:
   classifications:
     description:
       - Only errors with these classifications. Unclassified errors count as V(none).
+      - V(stale) (SuperAI executions that completed on outdated data) is left out of M(flowops.ipaas.flow_errors_retry)
+        and M(flowops.ipaas.flow_errors_resolve) unless named here; retried, a stale execution re-runs only its stale
+        tasks (C(only_stale=true)).
     type: list
     elements: str
     default: []
-    choices: [connection, duplicate, governance, intermittent, missing, parse, value, rate_limit, too_large, none]
+    choices: [connection, duplicate, governance, intermittent, missing, parse, value, rate_limit, too_large, none, stale]
   codes:
     description:
       - Only errors with these codes, for example V(500) or V(script_error).

@@ -72,7 +72,7 @@ def test_flow_errors_info_lists_failed_and_stale_executions_and_filters(emulator
     assert result.rc == 0, result.output
     everything, intermittent, only_stale, single = (result["r%d" % n] for n in range(4))
     assert everything["total"] == len(failed | stale)
-    assert everything["summary"]["by_classification"] == {"intermittent": len(failed), "none": len(stale)}
+    assert everything["summary"]["by_classification"] == {"intermittent": len(failed), "stale": len(stale)}
     assert everything["summary"]["retryable"] == len(failed | stale)
     assert {error["retryDataKey"] for error in intermittent["errors"]} == failed
     assert {error["code"] for error in intermittent["errors"]} == {"failed"}
@@ -256,9 +256,9 @@ def test_incident_recovery_role_recovers_failed_executions_and_reruns_unchanged(
     failed, flaky = ids(emulator, ["failed"]), ids(emulator, ["failed"], fail_again=True)
     calls = emulator.execute_calls
     assert flaky and "Retried: %d keys in 2 round(s)" % len(failed) in first.stdout
-    assert set(calls) == failed  # stale executions (classification none) are left alone
+    assert set(calls) == failed  # stale executions (classification stale) are left out of the default selection
     assert all(len(calls[key]) == (2 if key in flaky else 1) for key in failed)
-    assert report["left_open"]["by_classification"] == {"none": len(ids(emulator, ["stale"]))}
+    assert report["left_open"]["by_classification"] == {"stale": len(ids(emulator, ["stale"]))}
 
     assert emulator.rejected_writes() == []
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import CLASSIFICATIONS
+from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import CLASSIFICATIONS, NOT_SELECTED_BY_DEFAULT
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 
 FLOW_SELECTION_SPEC = dict(
@@ -125,6 +125,10 @@ class ErrorSelection:
         self.error_ids = set(params.get("error_ids") or [])
         self.retry_data_keys = set(params.get("retry_data_keys") or [])
         self.message_regex = None
+        # Only the modules that write (retry, resolve) take batch_size: they leave out NOT_SELECTED_BY_DEFAULT
+        # classifications unless the selection names them (or names errors by id or key); info modules list everything.
+        explicit = self.classifications or self.error_ids or self.retry_data_keys
+        self.left_out = set() if explicit or "batch_size" not in params else set(NOT_SELECTED_BY_DEFAULT)
         self._validate(params)
 
     def _validate(self, params):
@@ -166,6 +170,8 @@ class ErrorSelection:
         if self.sources and error.get("source") not in self.sources:
             return False
         if self.classifications and (error.get("classification") or "none") not in self.classifications:
+            return False
+        if error.get("classification") in self.left_out:
             return False
         if self.codes and str(error.get("code")) not in self.codes:
             return False

@@ -9,6 +9,12 @@ GET /v1/flow-runs/{id}. The run id is the ``retryDataKey``; the ``errorId`` is `
 that fails again after a same-run retry (FROM_FAILED_STEP re-queues the SAME run) comes back under a new errorId.
 ON_LATEST_VERSION starts a NEW run that names nothing of the old one, so the old run is archived once its retry
 answered: it never shows as open again and no later play retries it twice.
+
+Before every write that acts on runs (bulk retry, archive) the runs are read again by id, and a run is acted on only
+while it is the failure listed (same failed status and ``finishTime``); the others are ``changed_since_listing``. The
+server retries a bulk request 10 runs at a time and answers when all are done (flow-run-service.ts ``bulkRetry``,
+``pLimit(10)``), so bulk requests are sized from the time a wave takes to answer well within the client timeout, and a
+request that outlasts it is settled (its runs polled until they leave their failure) instead of re-sent.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +23,7 @@ __metaclass__ = type
 
 import json
 import threading
+import time
 from datetime import timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
@@ -37,6 +44,12 @@ RUNS = "/v1/flow-runs"
 PAGE_LIMIT = 100  # no maximum in the source; 100 keeps pages and the flowRunIds of one poll small
 PAGER = CursorPager("data", "next", size_param="limit", size=PAGE_LIMIT)
 SHOWN = 5  # run ids named in one message
+WAVE = 10  # runs the server retries at a time in one bulk request (flow-run-service.ts bulkRetry: pLimit(10))
+WAVE_SHARE = 0.5  # the share of the client timeout a bulk retry request is sized to take
+SETTLE_BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds between the polls that settle a bulk retry whose answer was lost
+# Added to FlowRunStatus later than the others; an older server refuses it in a status filter (not established which
+# release added it): listings then go without it, with one warning.
+NEWER_STATUSES = ("MEMORY_LIMIT_EXCEEDED",)
 # What the adapter reads of each body (absent counts as null; see base.require_fields).
 FLOW_FIELDS = (("id", STRING), ("version", OPTIONAL_OBJECT), ("projectId", OPTIONAL_STRING))
 RUN_FIELDS = (("id", STRING), ("status", OPTIONAL_STRING), ("failedStep", OPTIONAL_OBJECT), ("finishTime", OPTIONAL_STRING),
@@ -88,6 +101,25 @@ def _job_id(run_ids):
     return "%s+%d" % (run_ids[0], len(run_ids) - 1) if len(run_ids) > 1 else (run_ids[0] if run_ids else None)
 
 
+def _error_id(run):
+    """A failed run's errorId: ``<run id>@<finishTime>`` (the creation time while it has none)."""
+    return "%s@%s" % (run["id"], run.get("finishTime") or run.get("created"))
+
+
+def _changed(run_id, run, error_id):
+    """Why ``run`` (read now) is no longer the open failure listed as ``error_id`` (None: compare the status only),
+    as the status seen; None while it still is."""
+    if run is None:
+        return "status gone (no such run)"
+    if run.get("archivedAt"):
+        return "status %s, archived" % run.get("status")
+    if run.get("status") not in FAILED_STATUSES:
+        return "status %s" % run.get("status")
+    if error_id is not None and _error_id(run) != error_id:
+        return "status %s, finishTime %s (failed again since listing)" % (run.get("status"), run.get("finishTime"))
+    return None
+
+
 def _names(keys):
     keys = list(keys)
     return ", ".join(keys[:SHOWN]) + (" and %d more" % (len(keys) - SHOWN) if len(keys) > SHOWN else "")
@@ -113,6 +145,9 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         self._open = {}  # run id -> finishTime of its open failure, from the latest listing
         self._answered = {}  # run id -> (verdict, detail) once a retry of it was sent: this task never sends it again
         self._jobs = {}  # job id -> {run id (key): (id of the run to watch, finishTime before the retry or None)}
+        self._statuses = FAILED_STATUSES  # the failed statuses this server takes in a filter
+        self._chunk = WAVE  # runs in the next bulk retry request, from the time the last wave took
+        self._identity = {}  # run id -> its errorId when last read before a write
 
     @classmethod
     def validate(cls, params):
@@ -159,7 +194,7 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
     def _failed_runs(self, flow_id, resolved=False, filters=None):
         """Failed runs of the flow as listed (no steps): open ones, or with ``resolved`` archived ones."""
         filters = filters or {}
-        params = {"flowId": flow_id, "status": list(FAILED_STATUSES)}
+        params = {"flowId": flow_id}
         if resolved:
             params["includeArchived"] = "true"
         if filters.get("occurred_after"):
@@ -169,13 +204,36 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         sources = filters.get("sources") or []
         if len(sources) == 1 and sources[0] != NO_STEP:
             params["failedStepName"] = sources[0]
-        for run in self._pages(RUNS, params):
+        for run in self._failed_listing(params):
             if run.get("status") not in FAILED_STATUSES or bool(run.get("archivedAt")) != resolved:
                 continue
             if not resolved:
                 with self._lock:
                     self._open[run["id"]] = run.get("finishTime")
             yield run
+
+    def _failed_listing(self, params):
+        """Runs in a failed status. A server that refuses a status value of the filter (HTTP 400 naming it: an older
+        server without MEMORY_LIMIT_EXCEEDED) is asked again without the newer statuses, with one warning; requests
+        that start no page go on without them too (bulk bodies carry the same status filter)."""
+        refused = False
+        try:
+            for run in self._pages(RUNS, dict(params, status=list(self._statuses))):
+                refused = True  # a page was read: a later failure is not the status filter's
+                yield run
+            return
+        except FlowOpsError as exc:
+            if refused or not self._refuses_newer_status(exc):
+                raise
+        with self._lock:
+            self._statuses = tuple(status for status in FAILED_STATUSES if status not in NEWER_STATUSES)
+        self.warn("activepieces: the server refused status %s in a flow-run filter (an older server); listing without it, "
+                  "so runs in that status are not listed" % ", ".join(NEWER_STATUSES))
+        yield from self._pages(RUNS, dict(params, status=list(self._statuses)))
+
+    def _refuses_newer_status(self, exc):
+        return exc.status == 400 and self._statuses == FAILED_STATUSES and \
+            any(status in str(exc) for status in NEWER_STATUSES + ("status",))
 
     def iter_errors(self, flow_id, step_id, resolved=False, filters=None):
         """Failed runs of the flow, each read once more (a page at a time, fanned out) for its failed step's message."""
@@ -224,29 +282,39 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         with self._lock:
             fresh = [key for key in keys if key not in self._answered]
         if fresh:
-            before = self._open_finish_times(flow_id, fresh)
+            before, verdicts = self._still_listed(fresh, listed)
             runs = [key for key in fresh if key in before]
             with self._lock:
-                self._answered.update((key, ("unmatched", "not open any more")) for key in fresh if key not in before)
+                self._answered.update(verdicts)
             if runs and STRATEGIES[strategy] == "FROM_FAILED_STEP":
                 self._retry_in_place(runs, before)
             elif runs:
                 self._retry_on_latest(runs, before)
         return self._conclude(keys)
 
-    def _open_finish_times(self, flow_id, keys):
-        """``{run id: finishTime}`` of the keys open now; lists the flow again for keys not seen in a listing yet."""
-        with self._lock:
-            missing = [key for key in keys if key not in self._open]
-        if missing:
-            for dummy in self._failed_runs(flow_id):
-                pass
-        with self._lock:
-            return dict((key, self._open[key]) for key in keys if key in self._open)
+    def _still_listed(self, keys, listed):
+        """Read the runs again just before a write: ``({run id: finishTime} of the ones still the open failure listed,
+        {run id: verdict} of the others)``. With ``listed`` (``{key: errorId}``) a run must also still have the listed
+        ``finishTime``: one that failed again, was retried, cancelled or archived by someone else is
+        ``changed_since_listing``, with the status seen."""
+        current = self._read_runs(list(keys))
+        before, verdicts = {}, {}
+        for key in keys:
+            run, error_id = current.get(key), (listed or {}).get(key)
+            reason = _changed(key, run, error_id)
+            if reason is None:
+                before[key] = run.get("finishTime")
+                with self._lock:
+                    self._identity[key] = _error_id(run)
+            elif error_id is not None:
+                verdicts[key] = ("changed", reason)
+            else:
+                verdicts[key] = ("unmatched", "not open any more (%s)" % reason)
+        return before, verdicts
 
     def _bulk_retry(self, run_ids, strategy):
         # An empty flowRunIds would select every run; the status filter keeps a run someone re-queued meanwhile out.
-        body = {"projectId": self.project_id, "strategy": strategy, "flowRunIds": list(run_ids), "status": list(FAILED_STATUSES)}
+        body = {"projectId": self.project_id, "strategy": strategy, "flowRunIds": list(run_ids), "status": list(self._statuses)}
         response = self.client.request("POST", RUNS + "/retry", body=body)
         answer = response.body
         if not isinstance(answer, list):
@@ -268,7 +336,61 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         return None
 
     def _retry_in_place(self, run_ids, before):
-        answer = self._bulk_retry(run_ids, "FROM_FAILED_STEP")  # a failure that may have applied is BatchSender's to settle
+        """FROM_FAILED_STEP in bulk requests sized to answer within the client timeout (``_chunk``)."""
+        verdicts, accepted = {}, []
+        remaining = list(run_ids)
+        while remaining:
+            chunk, remaining = remaining[:self._chunk], remaining[self._chunk:]
+            started = time.monotonic()
+            try:
+                answer = self._bulk_retry(chunk, "FROM_FAILED_STEP")
+            except FlowOpsError as exc:
+                if not exc.may_have_applied and not accepted and not verdicts:
+                    raise  # nothing of this call reached the server: the engine may send it again
+                self._chunk = WAVE
+                settled = self._settle(chunk, before, exc) if exc.may_have_applied else \
+                    dict((run_id, ("refused", str(exc))) for run_id in chunk)
+                verdicts.update(settled)
+                accepted.extend(run_id for run_id in chunk if settled[run_id][0] == "accepted")
+                continue
+            self._size_chunks(len(chunk), time.monotonic() - started)
+            chunk_verdicts = self._answered_runs(chunk, answer)
+            verdicts.update(chunk_verdicts)
+            accepted.extend(run_id for run_id in chunk if run_id not in chunk_verdicts)
+        job_id = _job_id(accepted)
+        verdicts.update((run_id, ("accepted", job_id)) for run_id in accepted)
+        self._record(verdicts, job_id, dict((run_id, (run_id, before[run_id] or "")) for run_id in accepted))
+
+    def _size_chunks(self, runs, seconds):
+        """The next request's size: as many waves of ``WAVE`` runs as take ``WAVE_SHARE`` of the client timeout at
+        the pace the last request's waves took, at least one wave, at most ``max_retry_batch``."""
+        waves = max(1, -(-runs // WAVE))
+        per_wave = max(seconds / waves, 0.001)
+        timeout = float(getattr(self.client, "timeout", None) or 30)
+        self._chunk = max(WAVE, min(self.max_retry_batch, WAVE * int(timeout * WAVE_SHARE / per_wave)))
+
+    def _settle(self, run_ids, before, exc):
+        """A bulk retry whose answer was lost (timeout, reset, 5xx) may still be running on the server, which selected
+        its runs up front and goes on retrying them. Nothing is re-sent: the runs are polled with back-off until each
+        left the failure it had (accepted) or the time is up (in doubt: never re-sent by this task)."""
+        sleep = getattr(self.client, "sleep", time.sleep)
+        waits = list(SETTLE_BACKOFF) + [SETTLE_BACKOFF[-1]] * int(2 * float(getattr(self.client, "timeout", None) or 30)
+                                                                   // SETTLE_BACKOFF[-1])
+        pending = list(run_ids)
+        for seconds in waits:
+            sleep(seconds)
+            current = self._read_runs(pending)
+            with self._lock:
+                identities = dict((run_id, self._identity.get(run_id)) for run_id in pending)
+            pending = [run_id for run_id in pending if _changed(run_id, current.get(run_id), identities[run_id]) is None]
+            if not pending:
+                break
+        return dict((run_id, ("in_doubt", "bulk retry answer lost (%s); the run is still in its failure after settling "
+                                          "%.0f s: not re-sent, the first request may still reach it" % (exc, sum(waits))))
+                    if run_id in pending else (run_id, ("accepted", None)) for run_id in run_ids)
+
+    def _answered_runs(self, run_ids, answer):
+        """Verdicts of the runs of one bulk answer the server did not retry (accepted ones are left out)."""
         by_id = dict((entry.get("id"), entry) for entry in answer if isinstance(entry, dict))
         nulls = any(entry is None for entry in answer)
         verdicts = {}
@@ -279,10 +401,7 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
                 verdicts[run_id] = ("refused", refusal)
             elif entry is None:
                 verdicts[run_id] = ("unmatched", "the server matched no failed run with this id")
-        accepted = [run_id for run_id in run_ids if run_id not in verdicts]
-        job_id = _job_id(accepted)
-        verdicts.update((run_id, ("accepted", job_id)) for run_id in accepted)
-        self._record(verdicts, job_id, dict((run_id, (run_id, before[run_id] or "")) for run_id in accepted))
+        return verdicts
 
     def _retry_on_latest(self, run_ids, before):
         def one(run_id):
@@ -322,7 +441,7 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
                       % (_names(run_ids), exc))
 
     def _archive(self, run_ids):
-        body = {"projectId": self.project_id, "flowRunIds": list(run_ids), "status": list(FAILED_STATUSES)}
+        body = {"projectId": self.project_id, "flowRunIds": list(run_ids), "status": list(self._statuses)}
         self.client.request("POST", RUNS + "/archive", body=body, allow_empty=True)
 
     def _record(self, verdicts, job_id, watched):
@@ -345,7 +464,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         if not accepted and all(verdict[0] == "unmatched" for verdict in verdicts.values()):
             return None
         job = self._job_view(self._job_of(accepted, jobs)) if accepted else {"_id": None, "status": "not started", "done": True}
-        for field, verdict in (("rejected", "refused"), ("in_doubt", "in_doubt"), ("not_matched", "unmatched")):
+        for field, verdict in (("rejected", "refused"), ("in_doubt", "in_doubt"), ("not_matched", "unmatched"),
+                               ("changed_since_listing", "changed")):
             reasons = dict((key, verdicts[key][1]) for key in keys if verdicts[key][0] == verdict)
             if reasons:
                 job[field] = reasons
@@ -375,7 +495,9 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
 
     @staticmethod
     def _state(run, before):
-        """waiting, succeeded, failed_again, or the status of a run that ended neither way."""
+        """waiting, succeeded, failed_again, gone, or the status of a run that ended neither way."""
+        if run is None and before is not None:
+            return "gone"  # the re-queued run itself is no longer there
         if run is None or run.get("status") in NOT_TERMINAL:
             return "waiting"  # a new run is written asynchronously: it may not be listed yet
         if before is not None and run.get("status") in FAILED_STATUSES and (run.get("finishTime") or "") == before:
@@ -401,27 +523,49 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         return self._job_view(job_id, self._states(job_id))
 
     def key_outcomes(self, job_id):
-        """``{run id: outcome}`` from the runs the job watches; a run that ended neither way is pending (with a warning)."""
+        """``{run id: (outcome, status)}`` from the runs the job watches, read now: SUCCEEDED is ``succeeded``, a
+        failed status with a new finishTime ``failed_again``; any other terminal status (CANCELED by someone else,
+        LOG_SIZE_EXCEEDED, a status this adapter does not know) or a run that disappeared is ``not_recovered``;
+        still under way ``pending``."""
         with self._lock:
             if job_id not in self._jobs:
                 return None
+        watch = self._watch(job_id)
+        runs = self._read_runs(sorted(set(run_id for run_id, dummy in watch.values())))
         outcomes = {}
-        for key, state in self._states(job_id).items():
+        for key, (run_id, before) in watch.items():
+            run = runs.get(run_id)
+            state = self._state(run, before)
+            status = (run or {}).get("status") or ("gone" if state == "gone" else "not listed yet")
             if state in ("succeeded", "failed_again"):
-                outcomes[key] = state
+                outcomes[key] = (state, status)
+            elif state == "waiting":
+                outcomes[key] = ("pending", status)
             else:
-                outcomes[key] = "pending"
-                if state != "waiting":
-                    self.warn("activepieces: the retry of run %s ended with status %s, neither succeeded nor failed; reported pending"
-                              % (key, state))
+                outcomes[key] = ("not_recovered", status)
         return outcomes
 
     # Resolve and retry data ----------------------------------------------------------------------
     def resolve(self, flow_id, step_id, error_ids):
-        """Archive the runs (errorId ``<run id>@<finishTime>``): they leave the default listing, still failed."""
-        run_ids = list(dict.fromkeys(error_id.rpartition("@")[0] or error_id for error_id in error_ids))
+        """Archive the runs (errorId ``<run id>@<finishTime>``): they leave the default listing, still failed.
+
+        The archive endpoint archives whatever it matches (no "must be failed" check), so the runs are read first and
+        only those still the failure listed (same failed status and finishTime) are sent; returns ``{errorId:
+        status seen}`` for the others, or None."""
+        error_ids = list(dict.fromkeys(error_ids))
+        runs = list(dict.fromkeys(error_id.rpartition("@")[0] or error_id for error_id in error_ids))
+        current = self._read_runs(runs) if runs else {}
+        changed, run_ids = {}, []
+        for error_id in error_ids:
+            run_id = error_id.rpartition("@")[0] or error_id
+            reason = _changed(run_id, current.get(run_id), error_id)
+            if reason:
+                changed[error_id] = reason
+            elif run_id not in run_ids:
+                run_ids.append(run_id)
         if run_ids:
             self._archive(run_ids)
+        return changed or None
 
     def retry_data(self, flow_id, step_id, key):
         """The run with its step data (trigger payload and step outputs)."""

@@ -13,9 +13,13 @@ __metaclass__ = type
 
 import re
 
-# Celigo's static filter metadata (GET /v1/errors/filterMetadata) lists these classifications.
+# Celigo's static filter metadata (GET /v1/errors/filterMetadata) lists these classifications; ``stale`` is
+# SuperAI's completed execution whose data an upstream edit outdated (ExecutionStatus ``stale``): not a failure.
 CLASSIFICATIONS = ("connection", "duplicate", "governance", "intermittent", "missing", "parse", "value",
-                   "rate_limit", "too_large", "none")
+                   "rate_limit", "too_large", "none", "stale")
+# Classifications retry and resolve select only when ``classifications`` names them: re-running or dismissing a
+# stale execution is a decision, never part of a default recovery.
+NOT_SELECTED_BY_DEFAULT = ("stale",)
 
 MESSAGE_RULES = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("rate_limit", r"\b429\b|too many requests|rate.?limit|quota.?exceeded"),

@@ -6,7 +6,9 @@
 A flow is a workflow (its name is the id), an error is an errored instance. Workflows have no steps the API
 lists errors by, so every flow has the one pseudo step ``instances``. The instance id is the retry key (a
 restart keeps it); the error id is ``<instance id>@<ended_on>``, so an instance that errors again after a
-restart comes back under a new error id. Workflows has no call that dismisses a finished instance (terminate
+restart comes back under a new error id. The engine restarts an instance whatever its status, so a restart is sent
+only after a read shows the instance still errored with the ``ended_on`` it was listed with; a restarted instance's
+outcome is read from the instance itself (``key_outcomes``): only ``complete`` is success. Workflows has no call that dismisses a finished instance (terminate
 is refused on one), so errors are resolved locally: the resolve module records them in the dismissed file.
 """
 
@@ -14,11 +16,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from datetime import datetime
 from urllib.parse import unquote
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
-from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager, NumberedPager
+from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager, NumberedPager, _next_marker
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, count, error_record, flow_record,
     json_kind, malformed, path_segment, require_answer, require_fields)
@@ -28,14 +31,37 @@ PSEUDO_STEP = "instances"
 FINAL_STATUSES = ("complete", "errored", "terminated")
 ACTIVE_STATUSES = ("queued", "running", "paused", "waiting", "waitingForPause", "rollingBack")
 PER_PAGE = 100  # the documented maximum of per_page on both listings
-# Instances page by cursor only (page and cursor are mutually exclusive); the last page has no or an empty cursor.
-INSTANCE_PAGER = CursorPager("result", "result_info.cursor", size_param="per_page", size=PER_PAGE)
+# What a restarted instance's final status means for its key (workflows-shared/src/engine.ts; TS instances.ts).
+OUTCOMES = {"complete": "succeeded", "errored": "failed_again", "terminated": "not_recovered"}
+DELETED = "deleted"  # the status reported for an instance that disappeared (HTTP 404): deleted by someone else
+
+
+class FollowingCursorPager(CursorPager):
+    """Instances page by cursor only (page and cursor are mutually exclusive). Like wrangler's ``fetchCursorPage``
+    (packages/wrangler/src/cfetch/index.ts) the cursor is followed while ``result_info.cursor`` is present, even
+    after an empty page; only an absent, null or empty cursor ends the listing. An empty page that hands back the
+    cursor it was asked with ends it too (whether production sends one is not established; it must not loop)."""
+
+    def items(self, fetch, path, params=None, max_pages=None):
+        guard = self._guard(path, max_pages)
+        query = dict(params or {}, **{self.size_param: self.size})
+        while True:
+            response, items = self._page(fetch, path, query, guard)
+            yield from items
+            cursor = _next_marker(response.body, self.cursor_key, path) if response else None
+            if not cursor or (not items and cursor == query.get(self.cursor_param)):
+                return
+            guard.check(cursor)
+            query = dict(query, **{self.cursor_param: cursor})
+
+
+INSTANCE_PAGER = FollowingCursorPager("result", "result_info.cursor", size_param="per_page", size=PER_PAGE)
 WORKFLOW_PAGER = NumberedPager("result", PER_PAGE, total_pages_key="result_info.total_pages")
 # What the adapter reads of each result (absent counts as null; see base.require_fields).
 WORKFLOW_FIELDS = (("name", STRING), ("script_name", OPTIONAL_STRING), ("instances", OPTIONAL_OBJECT))
 LISTED_FIELDS = (("id", STRING), ("status", OPTIONAL_STRING), ("ended_on", OPTIONAL_STRING), ("modified_on", OPTIONAL_STRING),
                  ("created_on", OPTIONAL_STRING))
-INSTANCE_FIELDS = (("status", OPTIONAL_STRING), ("error", OPTIONAL_OBJECT), ("trigger", OPTIONAL_OBJECT), ("steps", OPTIONAL_LIST))
+INSTANCE_FIELDS = (("status", OPTIONAL_STRING), ("end", OPTIONAL_STRING), ("error", OPTIONAL_OBJECT), ("trigger", OPTIONAL_OBJECT), ("steps", OPTIONAL_LIST))
 FAILURE_FIELDS = (("name", OPTIONAL_STRING), ("message", OPTIONAL_STRING))
 RESTART_FIELDS = (("result", OPTIONAL_OBJECT),)
 RESOLVED_HINT = ("Workflows keeps no resolved errors: flow_errors_resolve records them in the dismissed file "
@@ -48,11 +74,21 @@ def classify(name, message):
 
 
 def _failed_step(steps):
-    """Name of the last step whose run ended in an error, or None."""
+    """Name of the last step whose run ended in an error, or None. A ``rollback`` step (TS ``InstanceGetResponse``
+    steps: ``type: 'step' | 'rollback'``) undoes a step after the failure: it is never the error's step."""
     for step in reversed(steps or []):
-        if isinstance(step, dict) and step.get("name") and (step.get("success") is False or step.get("error")):
+        if isinstance(step, dict) and step.get("type") != "rollback" and step.get("name") and \
+                (step.get("success") is False or step.get("error")):
             return step["name"]
     return None
+
+
+def _moment(text):
+    """A timestamp for comparison: parsed when it is ISO 8601 (so ``Z`` and ``+00:00`` agree), else the text."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else text
+    except ValueError:
+        return text
 
 
 def _ran_steps(steps):
@@ -89,6 +125,8 @@ class CloudflareAdapter(PlatformAdapter):
     def __init__(self, client, connection=None):
         super().__init__(client, connection)
         self._unknown_jobs = set()  # jobs last seen in a status the collection does not know
+        self._seen = {}  # job id -> the status its instance was last read in (``deleted``: gone)
+        self._ended = {}  # job id -> the end time of the failure it restarted
 
     @classmethod
     def validate(cls, params):
@@ -196,24 +234,54 @@ class CloudflareAdapter(PlatformAdapter):
 
     # Restarts ------------------------------------------------------------------------------------
     def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):
-        """Restart one instance (from ``options["from_step"]`` when given); the job is the instance itself."""
+        """Restart one instance (from ``options["from_step"]`` when given); the job is the instance itself.
+
+        The engine restarts an instance in any status (workers-sdk engine.ts ``changeInstanceStatus`` ->
+        ``userTriggeredRestart``, no status guard), so the instance is read first and restarted only while it is
+        still ``errored`` with the ``ended_on`` it was listed with (``listed`` = ``{key: errorId}``). Otherwise
+        nothing is sent and the key goes under ``changed_since_listing`` with the status seen.
+        """
         keys = list(keys)
         if len(keys) != 1:
             raise FlowOpsError("platform 'cloudflare' restarts one instance a call, got %d keys" % len(keys))
         instance_id, body = keys[0], {"status": "restart"}
+        current = self._detail(flow_id, instance_id)
+        changed = self._changed(instance_id, current, (listed or {}).get(instance_id))
+        if changed:
+            return {"changed_since_listing": {instance_id: changed}}
         from_step = (options or {}).get("from_step")
         if from_step:
-            self._check_step_ran(flow_id, instance_id, from_step)
+            self._check_step_ran(instance_id, current, from_step)
             body["from"] = {"name": from_step}
         path = self._path(flow_id, "instances", instance_id, "status")
         response = self._call("PATCH", path, body=body)
+        job_id = "%s/%s" % (path_segment(flow_id), path_segment(instance_id))
+        self._ended[job_id] = current.get("end")
         result = require_answer(response.status, response.body, RESTART_FIELDS, "the restart answer", "PATCH", path)["result"] or {}
-        return {"_id": "%s/%s" % (path_segment(flow_id), path_segment(instance_id)), "status": result.get("status") or "queued",
-                "done": False}
+        return {"_id": job_id, "status": result.get("status") or "queued", "done": False}
 
-    def _check_step_ran(self, flow_id, instance_id, step):
+    @staticmethod
+    def _changed(instance_id, current, error_id):
+        """Why the instance is no longer the error that was listed (the status seen), or None when it still is."""
+        if current is None:
+            return "status %s (the instance is gone)" % DELETED
+        status = current.get("status")
+        if status != "errored":
+            return "status %s" % status
+        if error_id is None:
+            return None  # no listing to compare with (a caller without ``listed``): the status alone decides
+        listed_end = error_id[len(instance_id) + 1:] if error_id.startswith(instance_id + "@") else None
+        if not current.get("end"):
+            # GET reports the end as ``end`` (TS InstanceGetResponse); without it the identity cannot be checked.
+            return "status errored, but its end time is not reported: cannot tell it is the error listed"
+        if _moment(current["end"]) != _moment(listed_end):
+            return "status errored again, ended_on %s (listed: %s)" % (current["end"], listed_end)
+        return None
+
+    @staticmethod
+    def _check_step_ran(instance_id, current, step):
         """The engine refuses a restart from a step that is not in the execution history: check before sending."""
-        ran = _ran_steps(self._instance(flow_id, instance_id).get("steps"))
+        ran = _ran_steps(current.get("steps"))
         if step not in ran:
             raise FlowOpsError("restart_from_step: instance %s has no step '%s' in its execution history (steps run: %s); "
                                "not restarted" % (instance_id, step, ", ".join(ran) or "none"))
@@ -222,7 +290,14 @@ class CloudflareAdapter(PlatformAdapter):
         """Done at a final status. A status the collection does not know (``unknown``, a new one) also ends the
         wait, with a warning, and ``key_outcomes`` then reports the instance pending rather than guessing."""
         flow_id, _sep, instance_id = job_id.partition("/")
-        status = self._instance(unquote(flow_id), unquote(instance_id)).get("status")
+        current = self._detail(unquote(flow_id), unquote(instance_id))
+        status = DELETED if current is None else current.get("status")
+        self._seen[job_id] = status
+        if status == DELETED:  # deleted by someone else after our restart: it will never end otherwise
+            return {"_id": job_id, "status": status, "done": True}
+        if status == "errored" and current.get("end") and current.get("end") == self._ended.get(job_id):
+            self._seen[job_id] = "queued"  # still the failure we restarted: the restart has not begun yet
+            return {"_id": job_id, "status": status, "done": False}
         if status in FINAL_STATUSES or status in ACTIVE_STATUSES:
             self._unknown_jobs.discard(job_id)
             return {"_id": job_id, "status": status, "done": status in FINAL_STATUSES}
@@ -233,9 +308,16 @@ class CloudflareAdapter(PlatformAdapter):
         return {"_id": job_id, "status": status, "done": True}
 
     def key_outcomes(self, job_id):
-        if job_id in self._unknown_jobs:
-            return {unquote(job_id.partition("/")[2]): "pending"}
-        return None
+        """The restarted instance's outcome with its status: ``complete`` is ``succeeded``, ``errored`` (a new
+        ``ended_on``) ``failed_again``, ``terminated`` (by someone else) or gone (deleted) ``not_recovered``, a status
+        still under way or unknown ``pending``. Read from the instance, never from its absence in a listing."""
+        key = unquote(job_id.partition("/")[2])
+        if job_id not in self._seen:
+            self.get_job(job_id)
+        status = self._seen[job_id]
+        if status == DELETED:
+            return {key: ("not_recovered", DELETED)}
+        return {key: (OUTCOMES.get(status, "pending"), status if status is not None else "unknown")}
 
     def retry_data(self, flow_id, step_id, key):
         """What a restart re-runs with: the instance's params, trigger and version."""

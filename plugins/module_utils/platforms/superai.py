@@ -6,6 +6,12 @@
 A failed or stale flow execution is one error on the flow's single pseudo step ``executions``. Its
 ``retryDataKey`` is the execution id (re-executing keeps the id); its ``errorId`` adds ``updated_at``, which
 moves whenever the execution runs again, so a re-execution that fails again shows up under a new errorId.
+A ``stale`` execution (completed, its data outdated by an upstream edit) is classified ``stale``: the default
+selection of retry and resolve leaves it out, and when selected it is re-executed with ``only_stale=true`` only,
+never in full (a full re-execution discards previous results and repeats side effects). Before each re-execute or
+delete the execution is read again and acted on only while it is the one listed (same status and ``updated_at``);
+a re-execution's outcome is read from the execution itself: only ``completed`` (or ``edited``, which only a
+completed execution becomes) is success.
 Public source: SuperAI's OpenAPI description (api-evangelist/superai, openapi/_original/superai-flows-openapi-original.json).
 """
 
@@ -25,14 +31,19 @@ OPEN_STATUSES = ("failed", "stale")
 # A run in these states has not finished; every other status ends a re-execution "job".
 ACTIVE_STATUSES = ("queued", "running", "awaiting_input", "cancel_requested")
 # The execution record carries no failure category; see docs/platforms/superai.md for why these.
-CLASSIFICATIONS = {"failed": "intermittent", "stale": "none"}
+CLASSIFICATIONS = {"failed": "intermittent", "stale": "stale"}
 MESSAGES = {
     "failed": "Flow execution failed; the failing task's error is in GET /api/task-executions?flow_execution_id=<id>",
     "stale": "Flow execution is stale: upstream data was edited after it ran",
 }
 # only_stale=false (the API default) re-executes the entire flow from the beginning, the failed task included;
-# only_stale=true re-runs only tasks marked stale, which a failed task is not said to be.
-ONLY_STALE = {"retry": "false"}
+# only_stale=true re-runs only tasks marked stale, which a failed task is not said to be. So: by the status re-read
+# just before the re-execute, a failed execution goes in full and a stale one stale-only.
+ONLY_STALE = {"failed": "false", "stale": "true"}
+# What an execution's status after our re-execute means for its key (ExecutionStatus; its documented transitions).
+OUTCOMES = {"completed": "succeeded", "edited": "succeeded", "failed": "failed_again", "cancelled": "not_recovered",
+            "deleted": "not_recovered", "stale": "not_recovered"}
+DELETED = "deleted"  # also the status of an execution that answers 404 (SuperAI never returns deleted ones)
 PAGE_SIZE = 1000   # the API's maximum page_size
 MAX_PAGE = 10000   # the API's maximum page
 PAGER = NumberedPager(None, PAGE_SIZE, size_param="page_size", max_pages=MAX_PAGE)
@@ -98,6 +109,11 @@ class SuperAIAdapter(PlatformAdapter):
     # DELETE /api/flow-executions/{id} is a soft delete with no undelete: the resolve module requires a backup.
     resolve_mode = "delete"
 
+    def __init__(self, client, connection=None):
+        super().__init__(client, connection)
+        self._before = {}  # execution id -> updated_at of the failure it was re-executed from
+        self._seen = {}  # execution id (job) -> the status it was last read in ("queued": not begun yet)
+
     @classmethod
     def validate(cls, params):
         for option in ("abstract_flow_id", "integration_id"):
@@ -107,15 +123,40 @@ class SuperAIAdapter(PlatformAdapter):
             raise UnsupportedOperation(cls.name, "resolved", NO_RESOLVED_LISTING)
 
     def _executions(self, flow_id, filters=None):
-        """Every failed or stale execution of the flow, oldest first (created_at never changes, so pages stay put)."""
+        """Every failed or stale execution of the flow, oldest first (created_at never changes, so pages stay put).
+
+        The OpenAPI describes the ``status`` filter two ways (the execution's overall status, or "executions
+        containing tasks with ANY of specified statuses"), so each listed execution's own status is checked here too.
+        """
         params = {"flow_id": flow_id, "status": list(OPEN_STATUSES), "sort_field": "created_at", "sort_direction": "asc"}
         params.update(time_filters(filters))
-        return self.pages(PAGER, "/api/flow-executions", params, EXECUTION_FIELDS, "a listed execution")
+        for raw in self.pages(PAGER, "/api/flow-executions", params, EXECUTION_FIELDS, "a listed execution"):
+            if raw.get("status") in OPEN_STATUSES:
+                yield raw
 
     def _execution(self, key):
         """The execution now; an answer without its id or status fails (``{}`` must not read as "not failed any more")."""
         path = "/api/flow-executions/%s" % path_segment(key)
         return require_fields(self.client.request("GET", path).body, EXECUTION_FIELDS, "the execution", "GET", path)
+
+    def _current(self, key):
+        """The execution now, or ``{"status": "deleted"}`` when it answers 404 (deleted ones are never returned)."""
+        try:
+            return self._execution(key)
+        except FlowOpsError as exc:
+            if exc.status != 404:
+                raise
+            return {"id": key, "status": DELETED, "updated_at": None}
+
+    @staticmethod
+    def _changed(key, current, error_id):
+        """Why the execution is no longer the failed or stale one listed (the status seen), or None when it is."""
+        status = current.get("status")
+        if status not in OPEN_STATUSES:
+            return "status %s" % status
+        if error_id is not None and "%s@%s" % (key, current.get("updated_at")) != error_id:
+            return "status %s, updated_at %s (changed since listing)" % (status, current.get("updated_at"))
+        return None
 
     # Flows ---------------------------------------------------------------------------------------
     def get_flow(self, flow_id):
@@ -138,41 +179,56 @@ class SuperAIAdapter(PlatformAdapter):
         if len(keys) != 1:
             raise FlowOpsError("SuperAI re-executes one flow execution per request, got %d keys" % len(keys))
         key = keys[0]
-        # Re-executing terminates a running workflow: leave alone anything that is no longer failed or stale.
-        if self._execution(key).get("status") not in OPEN_STATUSES:
-            return None
+        # Re-executing terminates a running workflow: act only on the failed or stale execution that was listed.
+        current = self._current(key)
+        changed = self._changed(key, current, (listed or {}).get(key))
+        if changed:
+            return {"changed_since_listing": {key: changed}}
+        only_stale = ONLY_STALE[current["status"]]
         path = "/api/flow-executions/%s/execute" % path_segment(key)
+        self._before[key] = current.get("updated_at")
         try:
-            self.client.request("POST", path, params={"only_stale": ONLY_STALE[strategy]}, allow_empty=True)
+            self.client.request("POST", path, params={"only_stale": only_stale}, allow_empty=True)
         except FlowOpsError as exc:
             if exc.status == 409:
                 raise FlowOpsError("execution %s is running and SuperAI cannot terminate it; let it finish, then rerun" % key,
                                    status=409, method="POST", path=exc.path, code=exc.code or "conflict")
             raise
-        return {"_id": key, "status": "running", "done": False, "only_stale": ONLY_STALE[strategy] == "true"}
+        return {"_id": key, "status": "running", "done": False, "only_stale": only_stale == "true"}
 
     def get_job(self, job_id):
-        raw = self._execution(job_id)
-        return {"_id": job_id, "status": raw.get("status"), "done": raw.get("status") not in ACTIVE_STATUSES,
+        """Done once the execution left the active statuses, and is no longer the very failure re-executed (the
+        same status with the same ``updated_at``: the re-execute has not begun). A 404 is ``deleted``: done."""
+        raw = self._current(job_id)
+        status = raw.get("status")
+        started = not (status in OPEN_STATUSES and job_id in self._before and raw.get("updated_at") == self._before[job_id])
+        self._seen[job_id] = status if started else "queued"
+        return {"_id": job_id, "status": status, "done": started and status not in ACTIVE_STATUSES,
                 "flow_version": raw.get("flow_version")}
 
+    def key_outcomes(self, job_id):
+        """The re-executed execution's outcome with its status: ``completed`` is ``succeeded``, ``failed``
+        ``failed_again``; ``cancelled``, deleted or ``stale`` again is ``not_recovered``; anything else ``pending``."""
+        if job_id not in self._seen:
+            self.get_job(job_id)
+        status = self._seen[job_id]
+        return {job_id: (OUTCOMES.get(status, "pending"), status if status is not None else "unknown")}
+
     def resolve(self, flow_id, step_id, error_ids):
-        """Soft-delete each execution, only while it is still the failed or stale run that was listed.
+        """Soft-delete each execution, only while it is still the failed or stale run that was listed; returns
+        ``{errorId: status seen}`` for the ones that changed since (nothing is sent for those).
 
         Cancel is never sent: it is documented for running executions only, and these have finished.
         """
+        changed = {}
         for error_id in error_ids:
             key = execution_id(error_id)
-            try:
-                current = self._execution(key)
-            except FlowOpsError as exc:
-                if exc.status != 404:
-                    raise
-                raise FlowOpsError("execution %s changed since it was listed (now gone); not deleted" % key,
-                                   status=404, method="GET", path=exc.path, code=exc.code)
-            if current.get("status") not in OPEN_STATUSES or "%s@%s" % (key, current.get("updated_at")) != error_id:
-                raise FlowOpsError("execution %s changed since it was listed (now %s); not deleted" % (key, current.get("status")))
+            reason = self._changed(key, self._current(key), error_id)
+            if reason:
+                changed[error_id] = reason
+                continue
             self.client.request("DELETE", "/api/flow-executions/%s" % path_segment(key), allow_empty=True)
+        return changed or None
 
     def retry_data(self, flow_id, step_id, key):
         raw = self._execution(key)

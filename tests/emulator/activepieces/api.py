@@ -99,7 +99,15 @@ def _body(request, strategy=False, statuses=STATUSES):
 
 
 class ActivepiecesApp(EmulatorApp):
-    switch_defaults = {"run_seconds": 0.3, "requeue_delay": 0, "retention_days": None, "legacy_nulls": False}
+    # bulk_wave_seconds: time each wave of 10 runs of a bulk retry takes; older_server: refuse MEMORY_LIMIT_EXCEEDED in
+    # status filters (FlowRunStatus before it was added); other_actors: [{"when": "listed" | "retried", "run",
+    # "action": retry | cancel, "times"}].
+    switch_defaults = {"run_seconds": 0.3, "requeue_delay": 0, "retention_days": None, "legacy_nulls": False,
+                       "bulk_wave_seconds": 0, "older_server": False, "other_actors": []}
+
+    def statuses(self):
+        """The FlowRunStatus values this server knows: an older one lacks MEMORY_LIMIT_EXCEEDED."""
+        return tuple(status for status in STATUSES if not (self.switch("older_server") and status == "MEMORY_LIMIT_EXCEEDED"))
 
     def __init__(self, scenario=None, **switches):
         super().__init__(**switches)
@@ -155,12 +163,14 @@ class ActivepiecesApp(EmulatorApp):
             for value in _query_list(request, name):
                 _ap_id("querystring/" + name, value)
         query = {"flowId": _query_list(request, "flowId"), "tags": _query_list(request, "tags"),
-                 "status": _enum("querystring/status", _query_list(request, "status"), STATUSES),
+                 "status": _enum("querystring/status", _query_list(request, "status"), self.statuses()),
                  "failedStepName": request.arg("failedStepName"), "flowRunIds": _query_list(request, "flowRunIds"),
                  "createdAfter": _timestamp("querystring/createdAfter", request.arg("createdAfter")),
                  "createdBefore": _timestamp("querystring/createdBefore", request.arg("createdBefore"))}
         archived = request.arg("includeArchived") == "true"  # any other value is undefined: archived runs stay hidden
-        return Reply(200, self.state.list_runs(query, archived, _limit(request), request.arg("cursor")))
+        page = self.state.list_runs(query, archived, _limit(request), request.arg("cursor"))
+        self.state.act_as_other("listed", [run["id"] for run in page["data"]])
+        return Reply(200, page)
 
     def get_run(self, request):
         return Reply(200, self.state.get_run(_ap_id("params/id", request.params["run"])))
@@ -178,7 +188,7 @@ class ActivepiecesApp(EmulatorApp):
         return Reply(200, self.state.retry(request.params["run"], body["strategy"], project_id))
 
     def bulk_retry(self, request):
-        body = _body(request, strategy=True)
+        body = _body(request, strategy=True, statuses=self.statuses())
         self.state.check_project(body["projectId"])
         return Reply(200, self.state.bulk_retry(body, body["strategy"]))
 
@@ -189,7 +199,7 @@ class ActivepiecesApp(EmulatorApp):
         return Reply(200)
 
     def bulk_archive(self, request):
-        body = _body(request)
+        body = _body(request, statuses=self.statuses())
         self.state.check_project(body["projectId"])
         self.state.bulk_archive(body)
         return Reply(200)
@@ -205,6 +215,10 @@ class ActivepiecesHandle(EmulatorHandle):
     @property
     def retry_counts(self):
         return self.app.state.retry_counts
+
+    @property
+    def other_actions(self):
+        return self.app.state.other_actions
 
     def retried_run_ids(self):
         """Every run id sent in a bulk retry the emulator answered with 200, in request order (repeats kept)."""

@@ -97,6 +97,7 @@ class ActivepiecesState(EmulatorState):  # pylint: disable=too-many-instance-att
             for index, raw in enumerate(scenario.get("flows", [])):
                 self.flows[raw["id"]] = dict(raw, _seq=len(scenario["flows"]) - index)
             self.runs, self.pending, self.fail_again, self.retry_counts = {}, {}, {}, {}
+            self.other_actions = []  # what the ``other_actors`` switch did
             self._seq = 0
             for raw in sorted(scenario.get("runs", []), key=lambda item: (item["created"], item["id"])):
                 if raw["flowId"] not in self.flows or raw["status"] not in STATUSES:
@@ -211,15 +212,49 @@ class ActivepiecesState(EmulatorState):  # pylint: disable=too-many-instance-att
                 raise ap_error(refused.status, refused.code, **refused.params) from None
 
     def bulk_retry(self, body, strategy):
+        """flow-run-service.ts bulkRetry: the runs are selected up front, then retried ``pLimit(10)`` at a time, and
+        the answer comes when all are done. ``bulk_wave_seconds`` is the time each wave of 10 takes (0: at once); a
+        client that gives up meanwhile does not stop the request: the server goes on with the runs it selected."""
         with self.lock:
-            answer = []
-            for run in self._bulk_select(body):
-                try:
-                    answer.append(self.run_view(self._retry(run, strategy)))
-                except RetryRefused as refused:
-                    entry = dict(self.run_view(run), error={"errorCode": refused.code, "errorMessage": refused.code})
-                    answer.append(None if self.switches.get("legacy_nulls") else entry)
-            return answer
+            selected = self._bulk_select(body)
+        wave_seconds = float(self.switches.get("bulk_wave_seconds") or 0)
+        answer = []
+        for start in range(0, len(selected), 10):
+            if wave_seconds:
+                time.sleep(wave_seconds)
+            with self.lock:
+                for run in selected[start:start + 10]:
+                    try:
+                        answer.append(self.run_view(self._retry(run, strategy)))
+                    except RetryRefused as refused:
+                        entry = dict(self.run_view(run), error={"errorCode": refused.code, "errorMessage": refused.code})
+                        answer.append(None if self.switches.get("legacy_nulls") else entry)
+            self.act_as_other("retried", [run["id"] for run in selected[start:start + 10]])  # right after each wave
+        return answer
+
+    def act_as_other(self, when, run_ids):
+        """Apply the ``other_actors`` rules ``{"when": "listed" | "retried", "run", "action", "times"?}`` that match:
+        ``retry`` (someone else's FROM_FAILED_STEP retry: the run is re-queued) or ``cancel`` (POST /v1/flow-runs/cancel:
+        only a PAUSED or QUEUED run becomes CANCELED, flow-run-service ``CANCELLABLE_STATUSES``). Our retry counts are
+        left alone."""
+        with self.lock:
+            for rule in self.switches.get("other_actors") or []:
+                if rule.get("when") != when or rule.get("run") not in run_ids or rule.get("times", 1) <= 0:
+                    continue
+                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
+                    rule["skip"] -= 1
+                    continue
+                rule["times"] = rule.get("times", 1) - 1
+                run = self.runs.get(rule["run"])
+                applied = run is not None
+                if applied and rule["action"] == "retry":
+                    counts = dict(self.retry_counts)
+                    self._retry(run, "FROM_FAILED_STEP")
+                    self.retry_counts = counts
+                elif applied:
+                    applied = run["status"] in CANCELLABLE
+                    self.bulk_cancel({"flowRunIds": [run["id"]]})
+                self.other_actions.append({"when": when, "run": rule["run"], "action": rule["action"], "applied": applied})
 
     def bulk_archive(self, body):
         with self.lock:

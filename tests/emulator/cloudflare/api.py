@@ -132,7 +132,8 @@ def _status_body(request):
 
 
 class CloudflareApp(EmulatorApp):
-    switch_defaults = {"page_size": 100, "run_seconds": 0.3}
+    # other_actors: [{"when": "listed" | "restarted", "instance", "action": restart | terminate | delete, "times"}]
+    switch_defaults = {"page_size": 100, "run_seconds": 0.3, "other_actors": []}
 
     def __init__(self, scenario=None, **switches):
         super().__init__(**switches)
@@ -233,7 +234,9 @@ class CloudflareApp(EmulatorApp):
             if len(found) > per_page:
                 info["cursor"] = _encode_cursor(chunk[-1], direction)
         info["count"] = len(chunk)
-        return Reply(200, envelope([instance.list_view() for instance in chunk], result_info=info))
+        reply = Reply(200, envelope([instance.list_view() for instance in chunk], result_info=info))
+        self.state.act_as_other("listed", name, [instance.id for instance in chunk])
+        return reply
 
     def get_instance(self, request):
         simple, order = request.arg("simple", "false"), request.arg("order", "asc")
@@ -244,7 +247,11 @@ class CloudflareApp(EmulatorApp):
 
     def change_status(self, request):
         name = self._workflow(request)
-        return Reply(200, envelope(self.state.change_status(name, request.params["instance"], _status_body(request))))
+        body = _status_body(request)
+        reply = Reply(200, envelope(self.state.change_status(name, request.params["instance"], body)))
+        if body["status"] == "restart":
+            self.state.act_as_other("restarted", name, [request.params["instance"]])
+        return reply
 
 
 class CloudflareHandle(EmulatorHandle):
@@ -266,6 +273,11 @@ class CloudflareHandle(EmulatorHandle):
     @property
     def terminate_counts(self):
         return self.app.state.terminate_counts
+
+    @property
+    def other_actions(self):
+        """What the ``other_actors`` switch did, in order: ``{"when", "instance", "action", "applied"}``."""
+        return self.app.state.other_actions
 
 
 def start(scenario=None, host="127.0.0.1", port=0, **switches):

@@ -160,6 +160,7 @@ class CloudflareState(EmulatorState):
                     raise ValueError("duplicate instance id %s in workflow %s" % (raw["id"], workflow["name"]))
                 self.instances[workflow["name"]][raw["id"]] = Instance(workflow, raw)
             self.running, self.restart_counts, self.terminate_counts, self.restarts = [], {}, {}, []
+            self.other_actions = []  # what the ``other_actors`` switch did: (when, instance, action, applied)
 
     # Lookups.
 
@@ -250,6 +251,35 @@ class CloudflareState(EmulatorState):
             instance.modified_on = when
             return {"status": instance.status, "timestamp": when}
 
+    # Other actors (the ``other_actors`` switch): someone else acting on an instance after our listing or restart.
+
+    def act_as_other(self, when, name, instance_ids):
+        """Apply the ``other_actors`` rules ``{"when": "listed" | "restarted", "instance", "action", "times"?}`` that match:
+        ``restart`` (engine.ts: from any status), ``terminate`` (engine.ts: refused on a final status, then nothing
+        happens), ``delete`` (workers-sdk 30c2d479 instances delete: the instance vanishes). Counted apart from ours."""
+        with self.lock:
+            for rule in self.switches.get("other_actors") or []:
+                if rule.get("when") != when or rule.get("instance") not in instance_ids or rule.get("times", 1) <= 0:
+                    continue
+                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
+                    rule["skip"] -= 1
+                    continue
+                rule["times"] = rule.get("times", 1) - 1
+                instance = self.instances.get(name, {}).get(rule["instance"])
+                if instance is None:
+                    continue
+                applied = True
+                if rule["action"] == "delete":
+                    self._stop_run(instance)
+                    del self.instances[name][instance.id]
+                elif rule["action"] == "terminate" and instance.status in FINAL:
+                    applied = False  # CANNOT_TERMINATE: the engine refuses it
+                else:
+                    counts, restarts = dict(self.restart_counts), list(self.restarts)
+                    self.change_status(name, instance.id, {"status": rule["action"]})
+                    self.restart_counts, self.restarts = counts, restarts
+                self.other_actions.append({"when": when, "instance": instance.id, "action": rule["action"], "applied": applied})
+
     # Runs: queued -> running -> complete or errored, one stage per poll of the instance or by time.
 
     def _start_run(self, instance, stage=0):
@@ -299,6 +329,7 @@ class CloudflareState(EmulatorState):
                 for instance in instances.values():
                     counts[name][instance.status] = counts[name].get(instance.status, 0) + 1
             return {"statuses": counts, "restart_counts": dict(self.restart_counts), "restarts": copy.deepcopy(self.restarts),
+                    "other_actions": copy.deepcopy(self.other_actions),
                     "terminate_counts": dict(self.terminate_counts), "running": len(self.running)}
 
     def statuses(self, name):

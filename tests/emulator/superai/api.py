@@ -117,7 +117,8 @@ def _answers(envelope_422=False):
 
 
 class SuperAIApp(EmulatorApp):
-    switch_defaults = {"run_seconds": 0.3}
+    # other_actors: [{"when": "listed" | "executed", "execution", "action": execute | cancel | delete, "times"}]
+    switch_defaults = {"run_seconds": 0.3, "other_actors": []}
 
     def __init__(self, scenario=None, **switches):
         super().__init__(**switches)
@@ -168,6 +169,7 @@ class SuperAIApp(EmulatorApp):
             _choice(request, "sort_field", SORT_FIELDS, "created_at"),
             _choice(request, "sort_direction", ("asc", "desc"), "desc") == "desc",
             _int(request, "page", 1, MAX_PAGE), _int(request, "page_size", 10, MAX_PAGE_SIZE), _bounds(request))
+        self.state.act_as_other("listed", [row["id"] for row in page])
         return Reply(200, page)
 
     @_answers()
@@ -183,6 +185,7 @@ class SuperAIApp(EmulatorApp):
     def execute(self, request):
         execution_id = _uuid(request.params["execution"], "path", "flow_execution_id")
         self.state.execute(execution_id, _bool(request, "only_stale"))
+        self.state.act_as_other("executed", [execution_id])
         return Reply(204)
 
     @_answers()

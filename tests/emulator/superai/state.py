@@ -70,6 +70,7 @@ class SuperAIState(EmulatorState):  # pylint: disable=too-many-instance-attribut
                 self.executions[raw["id"]] = execution
                 self.by_flow.setdefault(raw["flow_id"], []).append(raw["id"])
             self.execute_calls, self.cancel_calls, self.delete_calls = {}, {}, {}  # id -> [only_stale, ...] / count / count
+            self.other_actions = []  # what the ``other_actors`` switch did
 
     # Reading.
 
@@ -168,6 +169,30 @@ class SuperAIState(EmulatorState):  # pylint: disable=too-many-instance-attribut
             self.delete_calls[execution_id] = self.delete_calls.get(execution_id, 0) + 1
             if execution["status"] != "deleted":
                 self._touch(execution, "deleted")  # a run still in flight goes on, but the record stays deleted
+
+    def act_as_other(self, when, execution_ids):
+        """Apply the ``other_actors`` rules ``{"when": "listed" | "executed", "execution", "action", "times"?}`` that
+        match: ``execute`` (any status -> running), ``cancel`` (running/awaiting_input -> cancel_requested ->
+        cancelled), ``delete`` (any status -> deleted; never listed or returned again), as the OpenAPI's
+        ExecutionStatus transitions and the cancel/delete operations describe them. Our own call counts are untouched."""
+        with self.lock:
+            for rule in self.switches.get("other_actors") or []:
+                if rule.get("when") != when or rule.get("execution") not in execution_ids or rule.get("times", 1) <= 0:
+                    continue
+                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
+                    rule["skip"] -= 1
+                    continue
+                rule["times"] = rule.get("times", 1) - 1
+                counts = copy.deepcopy((self.execute_calls, self.cancel_calls, self.delete_calls))
+                try:
+                    {"execute": lambda key: self.execute(key, False), "cancel": self.cancel,
+                     "delete": self.delete}[rule["action"]](rule["execution"])
+                    applied = True
+                except StateError:
+                    applied = False
+                self.execute_calls, self.cancel_calls, self.delete_calls = counts
+                self.other_actions.append({"when": when, "execution": rule["execution"], "action": rule["action"],
+                                           "applied": applied})
 
     def _advance(self, execution_id):
         flight = self.in_flight.get(execution_id)

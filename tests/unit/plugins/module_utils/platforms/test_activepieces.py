@@ -28,6 +28,11 @@ class FakeClient:
         self.routes = {}
         self.calls = []
         self.max_pages = max_pages  # the run's page cap, as the real Client carries it
+        self.timeout = 30  # the client timeout bulk requests are sized to
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
 
     def answer(self, method, path, body=None, status=200):
         self.routes.setdefault((method, path), []).append((status, body))
@@ -240,12 +245,16 @@ def test_a_same_run_retry_sends_explicit_ids_and_reconciles_by_finish_time(adapt
     fake.routes[("GET", RUNS)] = [(200, page([run("r1", "FAILED"), run("r2", "RUNNING"), run("r3", "CANCELED")]))]
     assert adapter.get_job("r1+2")["done"] is False  # r1 still shows its old end: not re-queued yet
     assert fake.calls[-1]["params"] == {"flowRunIds": ["r1", "r2", "r3"], "includeArchived": "true", "projectId": PROJECT, "limit": 100}
-    assert adapter.key_outcomes("r1+2") == {"r1": "pending", "r2": "pending", "r3": "pending"}
-    assert any("r3" in warning and "CANCELED" in warning for warning in ctx.warnings)
+    # Canceled by someone else after our retry: an ending that is not success, with the platform's status.
+    assert adapter.key_outcomes("r1+2") == {"r1": ("pending", "FAILED"), "r2": ("pending", "RUNNING"),
+                                            "r3": ("not_recovered", "CANCELED")}
     fake.routes[("GET", RUNS)] = [(200, page([run("r1", "TIMEOUT", finishTime=new_end), run("r2", "SUCCEEDED", finishTime=new_end),
                                               run("r3", "CANCELED")]))]  # canceled: status only, the old finishTime stays
     assert adapter.get_job("r1+2")["done"] is True
-    assert adapter.key_outcomes("r1+2") == {"r1": "failed_again", "r2": "succeeded", "r3": "pending"}
+    assert adapter.key_outcomes("r1+2") == {"r1": ("failed_again", "TIMEOUT"), "r2": ("succeeded", "SUCCEEDED"),
+                                            "r3": ("not_recovered", "CANCELED")}
+    fake.routes[("GET", RUNS)] = [(200, page([run("r1", "TIMEOUT", finishTime=new_end), run("r2", "SUCCEEDED", finishTime=new_end)]))]
+    assert adapter.key_outcomes("r1+2")["r3"] == ("not_recovered", "gone")  # the re-queued run itself disappeared
     assert adapter.key_outcomes("unknown") is None
 
 
@@ -298,7 +307,8 @@ def test_latest_version_goes_one_run_a_request_and_archives_the_originals(adapte
     fake.routes[("GET", RUNS)] = [(200, page([run("n1", "SUCCEEDED", step=None), run("n2", "INTERNAL_ERROR", step=None)]))]
     assert adapter.get_job("n1+2")["done"] is False  # n3 is not listed yet: new runs are written asynchronously
     assert fake.calls[-1]["params"]["flowRunIds"] == ["n1", "n2", "n3"]
-    assert adapter.key_outcomes("n1+2") == {"r1": "succeeded", "r2": "failed_again", "r3": "pending"}
+    assert adapter.key_outcomes("n1+2") == {"r1": ("succeeded", "SUCCEEDED"), "r2": ("failed_again", "INTERNAL_ERROR"),
+                                            "r3": ("pending", "not listed yet")}
 
 
 def test_latest_version_warns_when_the_originals_cannot_be_archived(adapter, fake, ctx):
@@ -325,13 +335,21 @@ def test_get_job_of_an_unknown_id_polls_that_run(adapter, fake):
     assert adapter.get_job("n1")["done"] is True and fake.calls[0]["params"]["flowRunIds"] == ["n1"]
 
 
-def test_resolve_archives_the_runs_of_the_error_ids(adapter, fake):
+def test_resolve_archives_only_runs_still_as_listed(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1"), run("r2"), run("r3", "QUEUED"), run("r4", finishTime="2026-11-22T00:00:00.000Z"),
+                                   run("r5", archivedAt="2026-11-21T00:00:00.000Z")]))
     fake.answer("POST", RUNS + "/archive", None)
-    adapter.resolve("flowA", PSEUDO_STEP, ["r1@2026-11-20T04:00:02.000Z", "r2@2026-11-20T04:00:02.000Z", "r1@2026-11-21T00:00:00.000Z"])
-    assert fake.calls[0]["body"] == {"projectId": PROJECT, "flowRunIds": ["r1", "r2"], "status": list(FAILED_STATUSES)}
-    assert fake.calls[0]["allow_empty"] is True
+    ids = ["r%d@2026-11-20T04:00:02.000Z" % number for number in range(1, 7)] + ["r1@2026-11-19T00:00:00.000Z"]
+    changed = adapter.resolve("flowA", PSEUDO_STEP, ids)
+    assert fake.calls[0]["params"]["flowRunIds"] == ["r1", "r2", "r3", "r4", "r5", "r6"]  # read again first
+    assert fake.calls[1]["body"] == {"projectId": PROJECT, "flowRunIds": ["r1", "r2"], "status": list(FAILED_STATUSES)}
+    assert fake.calls[1]["allow_empty"] is True
+    assert changed == {"r3@2026-11-20T04:00:02.000Z": "status QUEUED",
+                       "r4@2026-11-20T04:00:02.000Z": "status FAILED, finishTime 2026-11-22T00:00:00.000Z (failed again since listing)",
+                       "r5@2026-11-20T04:00:02.000Z": "status FAILED, archived", "r6@2026-11-20T04:00:02.000Z": "status gone (no such run)",
+                       "r1@2026-11-19T00:00:00.000Z": "status FAILED, finishTime 2026-11-20T04:00:02.000Z (failed again since listing)"}
     adapter.resolve("flowA", PSEUDO_STEP, [])
-    assert len(fake.calls) == 1  # an empty flowRunIds would archive every run
+    assert len(fake.calls) == 2  # an empty flowRunIds would archive every run
 
 
 def test_retry_data_is_the_run_with_its_steps(adapter, fake):
@@ -385,10 +403,17 @@ def test_a_run_detail_that_is_not_an_object_fails(adapter, fake):
 
 
 @pytest.mark.parametrize("answer", [{"runs": []}, [1], [{"id": {"x": 1}}], [{"id": "r1", "error": "refused"}]])
-def test_an_unreadable_bulk_retry_answer_may_have_applied(adapter, fake, answer):
+def test_an_unreadable_bulk_retry_answer_is_settled_never_resent(adapter, fake, answer):
+    """The answer may have applied: the runs are polled, never re-sent; one that left its failure is retried, one
+    that did not within the bounded settle time is in doubt."""
     same_id_setup(adapter, fake, answer)
-    error = _fails(lambda: adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "retry"), "POST /v1/flow-runs/retry: HTTP 200 ")
-    assert error.may_have_applied is True and error.status == 200
+    fake.routes[("GET", RUNS)] = [(200, page([run("r1"), run("r2")])), (200, page([run("r1"), run("r2")])),
+                                  (200, page([run("r1", "QUEUED"), run("r2")]))]
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "retry", listed={"r1": "r1@2026-11-20T04:00:02.000Z",
+                                                                              "r2": "r2@2026-11-20T04:00:02.000Z"})
+    assert job["_id"] == "r1" and list(job["in_doubt"]) == ["r2"] and "POST /v1/flow-runs/retry: HTTP 200" in job["in_doubt"]["r2"]
+    assert len(fake.posts()) == 1 and 60 <= sum(fake.slept) <= 70  # bounded: twice the client timeout
+    assert adapter.retry("flowA", PSEUDO_STEP, ["r2"], "retry")["in_doubt"] and len(fake.posts()) == 1
 
 
 def test_an_unreadable_latest_version_answer_is_in_doubt(adapter, fake):
@@ -409,3 +434,53 @@ def test_listings_honour_the_clients_max_pages():
     fake.answer("GET", "/v1/flows", lambda call: page([{"id": "f", "status": "ENABLED"}], "c%d" % len(fake.calls)))
     _fails(lambda: list(adapter.list_flows()), "GET /v1/flows: more than 2 pages; stopping (raise max_pages")
     assert len(fake.calls) == 2
+
+
+# -- issue #25: act only on what was listed, size bulk requests, older servers --------------------------------
+
+
+def test_retry_reads_the_runs_again_and_sends_only_those_still_as_listed(adapter, fake):
+    fake.answer("GET", RUNS, page([run("r1"), run("r2", "QUEUED"), run("r3", finishTime="2026-11-22T00:00:00.000Z")]))
+    fake.answer("POST", RUNS + "/retry", [run("r1", "QUEUED")])
+    listed = dict((key, "%s@2026-11-20T04:00:02.000Z" % key) for key in ("r1", "r2", "r3", "r4"))
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2", "r3", "r4"], "retry", listed=listed)
+    assert fake.calls[0]["params"]["flowRunIds"] == ["r1", "r2", "r3", "r4"] and fake.calls[0]["params"]["includeArchived"] == "true"
+    assert [body["flowRunIds"] for body in fake.posts()] == [["r1"]]
+    assert job["_id"] == "r1" and job["changed_since_listing"] == {
+        "r2": "status QUEUED", "r3": "status FAILED, finishTime 2026-11-22T00:00:00.000Z (failed again since listing)",
+        "r4": "status gone (no such run)"}
+
+
+def test_bulk_requests_are_sized_from_the_time_a_wave_takes(adapter, fake, monkeypatch):
+    """The server retries 10 runs at a time and answers when all are done: the first request is one wave, the next
+    ones as many waves as answer within half the client timeout."""
+    ids = ["r%02d" % number for number in range(60)]
+    fake.answer("GET", RUNS, page([run(key) for key in ids]))
+    fake.answer("POST", RUNS + "/retry", lambda call: [run(key, "QUEUED") for key in call["body"]["flowRunIds"]])
+    clock = iter([0.0, 6.0] + [100.0 + n for n in range(20)])  # the first wave takes 6 s, the later ones 1 s
+    monkeypatch.setattr("ansible_collections.flowops.ipaas.plugins.module_utils.platforms.activepieces.time.monotonic",
+                        lambda: next(clock))
+    fake.timeout = 30
+    job = adapter.retry("flowA", PSEUDO_STEP, ids, "retry")
+    assert [len(body["flowRunIds"]) for body in fake.posts()] == [10, 20, 30]  # 15 s / 6 s a wave = 2 waves, then more
+    assert job["runs"] == 60 and sum(len(body["flowRunIds"]) for body in fake.posts()) == 60
+
+
+def test_an_older_server_refusing_a_status_is_listed_without_it_and_warned_once(adapter, fake, ctx):
+    refused = FlowOpsError("HTTP 400 [FST_ERR_VALIDATION] querystring/status/4 must be equal to one of the allowed values",
+                           status=400, method="GET", path=RUNS)
+
+    def listing(call):
+        if "MEMORY_LIMIT_EXCEEDED" in (call["params"].get("status") or []):
+            return refused
+        return page([run("r1")])
+
+    fake.answer("GET", RUNS, listing)
+    fake.answer("GET", RUNS + "/r1", detail("boom"))
+    fake.answer("POST", RUNS + "/retry", [run("r1", "QUEUED")])
+    assert [error["retryDataKey"] for error in adapter.iter_errors("flowA", PSEUDO_STEP)] == ["r1"]
+    assert [error["retryDataKey"] for error in adapter.iter_errors("flowA", PSEUDO_STEP)] == ["r1"]
+    assert len(ctx.warnings) == 1 and "MEMORY_LIMIT_EXCEEDED" in ctx.warnings[0]
+    adapter.retry("flowA", PSEUDO_STEP, ["r1"], "retry")
+    assert "MEMORY_LIMIT_EXCEEDED" not in fake.posts()[0]["status"]
+    assert sum(1 for call in fake.calls if call["path"] == RUNS and "MEMORY_LIMIT_EXCEEDED" in (call["params"].get("status") or [])) == 1

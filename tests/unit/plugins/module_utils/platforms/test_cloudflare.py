@@ -71,8 +71,8 @@ def listed(instance_id, ended="2026-11-20T01:00:00.000Z", status="errored"):
             "modified_on": ended, "started_on": "2026-11-20T00:59:01.000Z", "version_id": "v1", "workflow_id": "w1"}
 
 
-def detail(name="Error", message="boom", steps=None, trigger="api"):
-    return {"status": "errored", "error": {"name": name, "message": message}, "steps": steps or [],
+def detail(name="Error", message="boom", steps=None, trigger="api", end="2026-11-20T01:00:00.000Z", status="errored"):
+    return {"status": status, "end": end, "error": {"name": name, "message": message}, "steps": steps or [],
             "trigger": {"source": trigger}, "params": {"order": 1}, "versionId": "v1"}
 
 
@@ -281,17 +281,83 @@ def test_a_body_without_success_is_an_error(fake, adapter, body, match):
 
 
 def test_retry_restarts_one_instance_and_returns_it_as_the_job(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances/i%401", ok(detail()))
     fake.answer("PATCH", BASE + "/wf/instances/i%401/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
-    job = adapter.retry("wf", "instances", iter(["i@1"]), "retry")
+    job = adapter.retry("wf", "instances", iter(["i@1"]), "retry", listed={"i@1": "i@1@2026-11-20T01:00:00Z"})
     assert job == {"_id": "wf/i%401", "status": "queued", "done": False}
-    assert fake.calls[0]["body"] == {"status": "restart"}
+    assert [(call["method"], call["body"]) for call in fake.calls] == [("GET", None), ("PATCH", {"status": "restart"})]
+
+
+@pytest.mark.parametrize("now, reason", [
+    (dict(status="running"), "status running"),
+    (dict(status="terminated"), "status terminated"),
+    (dict(status="complete"), "status complete"),
+    (dict(end="2026-11-21T00:00:00.000Z"), "status errored again, ended_on 2026-11-21T00:00:00.000Z"),
+    (dict(end=None), "its end time is not reported"),
+])
+def test_retry_restarts_only_an_instance_still_errored_as_listed(fake, adapter, now, reason):
+    """The engine restarts whatever state an instance is in: one restarted, terminated or errored again by someone
+    else since the listing is left alone, and said so."""
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail(**now)))
+    job = adapter.retry("wf", "instances", ["i1"], "retry", listed={"i1": "i1@2026-11-20T01:00:00.000Z"})
+    assert set(job) == {"changed_since_listing"} and reason in job["changed_since_listing"]["i1"]
+    assert [call["method"] for call in fake.calls] == ["GET"]
+
+
+def test_retry_of_an_instance_deleted_since_the_listing_sends_nothing(fake, adapter):
+    fake.fail("GET", BASE + "/wf/instances/i1", 404)
+    job = adapter.retry("wf", "instances", ["i1"], "retry", listed={"i1": "i1@2026-11-20T01:00:00.000Z"})
+    assert job == {"changed_since_listing": {"i1": "status deleted (the instance is gone)"}}
+    assert [call["method"] for call in fake.calls] == ["GET"]
+
+
+@pytest.mark.parametrize("final, outcome", [("complete", "succeeded"), ("terminated", "not_recovered"),
+                                            ("errored", "failed_again"), ("running", "pending")])
+def test_key_outcomes_come_from_the_instance_itself(fake, adapter, final, outcome):
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail()))
+    fake.answer("PATCH", BASE + "/wf/instances/i1/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
+    adapter.retry("wf", "instances", ["i1"], "retry", listed={"i1": "i1@2026-11-20T01:00:00.000Z"})
+    fake.routes[("GET", BASE + "/wf/instances/i1")] = [Response(200, {}, ok(detail(status=final, end="2026-11-23T00:00:09Z")), "")]
+    job = adapter.get_job("wf/i1")
+    assert job["done"] is (final != "running")
+    assert adapter.key_outcomes("wf/i1") == {"i1": (outcome, final)}
+
+
+def test_an_instance_still_in_the_failure_restarted_is_not_done_and_one_deleted_is_not_recovered(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail()))
+    fake.answer("PATCH", BASE + "/wf/instances/i1/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
+    adapter.retry("wf", "instances", ["i1"], "retry", listed={"i1": "i1@2026-11-20T01:00:00.000Z"})
+    assert adapter.get_job("wf/i1")["done"] is False  # the same errored end: the restart has not begun
+    assert adapter.key_outcomes("wf/i1") == {"i1": ("pending", "queued")}
+    fake.routes[("GET", BASE + "/wf/instances/i1")] = [FlowOpsError("HTTP error", status=404)]
+    assert adapter.get_job("wf/i1") == {"_id": "wf/i1", "status": "deleted", "done": True}
+    assert adapter.key_outcomes("wf/i1") == {"i1": ("not_recovered", "deleted")}
+
+
+def test_a_failed_rollback_step_is_never_the_errors_step(fake, adapter):
+    path = BASE + "/wf/instances"
+    steps = [{"type": "step", "name": "charge card", "success": False, "attempts": [{"error": {"name": "Error", "message": "x"}}]},
+             {"type": "rollback", "name": "refund", "success": False, "attempts": [{"error": {"name": "Error", "message": "y"}}]}]
+    fake.answer("GET", path, ok([listed("i1")]))
+    fake.answer("GET", path + "/i1", ok(detail(steps=steps)))
+    assert [error["source"] for error in adapter.iter_errors("wf", "instances")] == ["charge card"]
+
+
+def test_an_empty_page_with_a_cursor_is_followed_as_wrangler_does(fake, adapter):
+    path = BASE + "/wf/instances"
+    fake.answer("GET", path, ok([], cursor="c1"))
+    fake.answer("GET", path, ok([listed("i1")], cursor="c2"))
+    fake.answer("GET", path, ok([], cursor="c2"))  # empty and the cursor asked with: the end, not a loop
+    fake.answer("GET", path + "/i1", ok(detail()))
+    assert [error["retryDataKey"] for error in adapter.iter_errors("wf", "instances")] == ["i1"]
+    assert [call["params"].get("cursor") for call in fake.calls if call["path"] == path] == [None, "c1", "c2"]
 
 
 def test_retry_from_a_step_checks_the_history_then_sends_only_its_name(fake, adapter):
     steps = [{"type": "step", "name": "validate"}, {"type": "sleep", "name": "cool down"}, {"type": "step", "name": "charge card"}]
     fake.answer("GET", BASE + "/wf/instances/i1", ok(detail(steps=steps)))
     fake.answer("PATCH", BASE + "/wf/instances/i1/status", ok({"status": "queued", "timestamp": "2026-11-23T00:00:00Z"}))
-    adapter.retry("wf", "instances", ["i1"], "retry", {"from_step": "charge card"})
+    adapter.retry("wf", "instances", ["i1"], "retry", {"from_step": "charge card"})  # one read serves both checks
     assert [(call["method"], call["body"]) for call in fake.calls] == [
         ("GET", None), ("PATCH", {"status": "restart", "from": {"name": "charge card"}})]
 
@@ -319,7 +385,8 @@ def test_retry_takes_exactly_one_key(adapter):
 def test_get_job_polls_the_instance(fake, adapter, status, done):
     fake.answer("GET", BASE + "/my%20wf/instances/i%401", ok(dict(detail(), status=status)))
     assert adapter.get_job("my%20wf/i%401") == {"_id": "my%20wf/i%401", "status": status, "done": done}
-    assert adapter.key_outcomes("my%20wf/i%401") is None
+    expected = {"complete": "succeeded", "errored": "failed_again", "terminated": "not_recovered"}.get(status, "pending")
+    assert adapter.key_outcomes("my%20wf/i%401") == {"i@1": (expected, status)}
 
 
 @pytest.mark.parametrize("status", ["unknown", None, "hibernating"])
@@ -330,10 +397,10 @@ def test_a_status_the_collection_does_not_know_ends_the_wait_and_leaves_the_key_
     assert adapter.get_job("wf/i%401") == {"_id": "wf/i%401", "status": status, "done": True}
     assert adapter.get_job("wf/i%401")["done"] is True
     assert len(warnings) == 1 and "instance i@1 of workflow wf reports status %r" % (status,) in warnings[0]
-    assert adapter.key_outcomes("wf/i%401") == {"i@1": "pending"}
+    assert adapter.key_outcomes("wf/i%401") == {"i@1": ("pending", status or "unknown")}
     fake.routes.clear()
     fake.answer("GET", BASE + "/wf/instances/i%401", ok(dict(detail(), status="complete")))  # known again: no longer pending
-    assert adapter.get_job("wf/i%401")["done"] is True and adapter.key_outcomes("wf/i%401") is None
+    assert adapter.get_job("wf/i%401")["done"] is True and adapter.key_outcomes("wf/i%401") == {"i@1": ("succeeded", "complete")}
 
 
 def test_resolve_sends_nothing(fake, adapter):
@@ -423,12 +490,14 @@ def test_a_non_string_cursor_fails(fake, adapter):
 
 @pytest.mark.parametrize("body", [[], "restarted", {"success": True, "result": ["queued"]}])
 def test_a_restart_answered_unreadably_may_have_applied(fake, adapter, body):
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail()))
     fake.answer("PATCH", BASE + "/wf/instances/i1/status", body)
     error = _fails(lambda: adapter.retry("wf", "instances", ["i1"], "retry"), "PATCH %s/wf/instances/i1/status: HTTP 200 " % BASE)
     assert error.may_have_applied is True
 
 
 def test_success_false_on_a_restart_is_a_refusal_not_a_doubt(fake, adapter):
+    fake.answer("GET", BASE + "/wf/instances/i1", ok(detail()))
     fake.answer("PATCH", BASE + "/wf/instances/i1/status", {"success": False, "errors": [{"message": "nope"}], "result": None})
     error = _fails(lambda: adapter.retry("wf", "instances", ["i1"], "retry"), "PATCH ")
     assert not error.may_have_applied and error.status is None

@@ -221,7 +221,7 @@ def test_error_record_maps_status_to_classification_and_keys(adapter, fake):
     assert failed["errorId"] == failed["id"] + "@2026-11-20T04:00:00.000001Z"
     assert failed["retryDataKey"] == failed["id"]
     assert (failed["classification"], failed["code"], failed["source"]) == ("intermittent", "failed", "flow_execution")
-    assert (stale["classification"], stale["code"]) == ("none", "stale")
+    assert (stale["classification"], stale["code"]) == ("stale", "stale")  # its own: left out of default selections
     assert failed["occurredAt"] == "2026-11-20T04:00:00.000001Z"
     assert (failed["_flowId"], failed["_stepId"], failed["tags"]) == (FLOW, "executions", [])
     assert "input" not in failed and failed["flow_version"] == 2
@@ -240,24 +240,59 @@ def test_error_summary_counts_open_executions_and_the_latest(adapter, fake):
 # -- retry: re-execute one execution --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", ["failed", "stale"])
-def test_retry_re_executes_the_whole_flow_of_the_still_open_execution(adapter, fake, status):
-    """only_stale=false re-executes the entire flow, the failed task included (only_stale=true would not)."""
+@pytest.mark.parametrize("status, only_stale", [("failed", "false"), ("stale", "true")])
+def test_retry_re_executes_a_failure_in_full_and_a_stale_execution_stale_only(adapter, fake, status, only_stale):
+    """only_stale=false re-executes the entire flow, the failed task included (only_stale=true would not); a stale
+    execution completed once: a full re-run would discard its results and repeat its side effects."""
     raw = execution(status=status)
     fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
     fake.answer("POST", "%s/%s/execute" % (LIST, raw["id"]), None, status=204)
-    job = adapter.retry(FLOW, "executions", [raw["id"]], "retry")
-    assert job == {"_id": raw["id"], "status": "running", "done": False, "only_stale": False}
+    job = adapter.retry(FLOW, "executions", [raw["id"]], "retry", listed={raw["id"]: "%s@%s" % (raw["id"], raw["updated_at"])})
+    assert job == {"_id": raw["id"], "status": "running", "done": False, "only_stale": only_stale == "true"}
     (post,) = fake.writes()
-    assert (post["params"], post["body"], post["allow_empty"]) == ({"only_stale": "false"}, None, True)
+    assert (post["params"], post["body"], post["allow_empty"]) == ({"only_stale": only_stale}, None, True)
 
 
-@pytest.mark.parametrize("status", ["running", "completed", "cancelled", "queued"])
+def test_a_stale_execution_listed_as_failed_is_not_re_executed_in_full(adapter, fake):
+    """Listed failed, stale by the time of the write: changed, so nothing is sent (never only_stale=false on it)."""
+    raw = execution(status="stale", updated="2026-11-21T00:00:00.000000Z")
+    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
+    job = adapter.retry(FLOW, "executions", [raw["id"]], "retry", listed={raw["id"]: "%s@2026-11-20T04:00:00.000000Z" % raw["id"]})
+    assert set(job) == {"changed_since_listing"} and fake.writes() == []
+
+
+@pytest.mark.parametrize("status", ["running", "completed", "cancelled", "queued", "deleted"])
 def test_retry_leaves_an_execution_that_is_no_longer_failed_alone(adapter, fake, status):
     raw = execution(status=status)
-    fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
-    assert adapter.retry(FLOW, "executions", [raw["id"]], "retry") is None
+    path = "%s/%s" % (LIST, raw["id"])
+    fake.answer("GET", path, raw if status != "deleted" else None,
+                error=FlowOpsError("Resource not found", status=404) if status == "deleted" else None)
+    job = adapter.retry(FLOW, "executions", [raw["id"]], "retry", listed={raw["id"]: "%s@%s" % (raw["id"], raw["updated_at"])})
+    assert job == {"changed_since_listing": {raw["id"]: "status %s" % status}}
     assert fake.writes() == []
+
+
+@pytest.mark.parametrize("final, outcome", [("completed", "succeeded"), ("failed", "failed_again"),
+                                            ("cancelled", "not_recovered"), ("deleted", "not_recovered"),
+                                            ("stale", "not_recovered"), ("running", "pending")])
+def test_key_outcomes_come_from_the_execution_itself(adapter, fake, final, outcome):
+    raw = execution()
+    path = "%s/%s" % (LIST, raw["id"])
+    fake.answer("GET", path, raw)
+    fake.answer("POST", path + "/execute", None, status=204)
+    adapter.retry(FLOW, "executions", [raw["id"]], "retry", listed={raw["id"]: "%s@%s" % (raw["id"], raw["updated_at"])})
+    assert adapter.get_job(raw["id"])["done"] is False  # still the failure re-executed: not begun yet
+    assert adapter.key_outcomes(raw["id"]) == {raw["id"]: ("pending", "queued")}
+    fake.routes[("GET", path)] = [FlowOpsError("gone", status=404)] if final == "deleted" else [
+        Response(200, {}, execution(status=final, updated="2026-11-23T00:00:00.000000Z"), path)]
+    assert adapter.get_job(raw["id"])["done"] is (final != "running")
+    assert adapter.key_outcomes(raw["id"]) == {raw["id"]: (outcome, final)}
+
+
+def test_the_listing_keeps_only_executions_whose_own_status_is_open(adapter, fake):
+    """The status filter is described two ways (execution or task status): each execution is checked itself."""
+    fake.answer("GET", LIST, [execution(1, "failed"), execution(2, "running"), execution(3, "completed"), execution(4, "stale")])
+    assert [error["code"] for error in adapter.iter_errors(FLOW, "executions")] == ["failed", "stale"]
 
 
 def test_retry_409_names_the_execution_in_one_line(adapter, fake):
@@ -311,22 +346,22 @@ def test_resolve_soft_deletes_the_listed_execution_and_never_cancels(adapter, fa
                                              ("completed", "2026-11-20T04:00:00.000000Z"),
                                              ("failed", "2026-11-22T00:00:00.000000Z")])
 def test_resolve_never_deletes_an_execution_that_changed_since_listed(adapter, fake, status, updated):
-    raw = execution(status=status, updated=updated)
+    raw, other = execution(status=status, updated=updated), execution(5)
     fake.answer("GET", "%s/%s" % (LIST, raw["id"]), raw)
-    with pytest.raises(FlowOpsError, match="^execution %s changed since it was listed \\(now %s\\); not deleted$"
-                       % (raw["id"], status)):
-        adapter.resolve(FLOW, "executions", ["%s@2026-11-20T04:00:00.000000Z" % raw["id"]])
-    assert fake.writes() == []
+    fake.answer("GET", "%s/%s" % (LIST, other["id"]), other)
+    fake.answer("DELETE", "%s/%s" % (LIST, other["id"]), None, status=204)
+    error_id = "%s@2026-11-20T04:00:00.000000Z" % raw["id"]
+    changed = adapter.resolve(FLOW, "executions", [error_id, "%s@%s" % (other["id"], other["updated_at"])])
+    assert list(changed) == [error_id] and changed[error_id].startswith("status %s" % status)
+    assert [call["path"] for call in fake.writes()] == ["%s/%s" % (LIST, other["id"])]  # the unchanged one only
 
 
 def test_resolve_of_an_execution_gone_since_listed_sends_nothing(adapter, fake):
     raw = execution()
     path = "%s/%s" % (LIST, raw["id"])
     fake.answer("GET", path, error=FlowOpsError("Resource not found", status=404, method="GET", path=path, code="not_found"))
-    with pytest.raises(FlowOpsError) as caught:
-        adapter.resolve(FLOW, "executions", ["%s@%s" % (raw["id"], raw["updated_at"])])
-    assert str(caught.value) == "GET %s: HTTP 404 [not_found] execution %s changed since it was listed (now gone); not deleted" % (
-        path, raw["id"])
+    error_id = "%s@%s" % (raw["id"], raw["updated_at"])
+    assert adapter.resolve(FLOW, "executions", [error_id]) == {error_id: "status deleted"}
     assert fake.writes() == []
 
 
