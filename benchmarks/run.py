@@ -444,8 +444,8 @@ def verdicts(records):
         say("(a) requests ≤ 1.05 x lower bound", None, "needs run a")
     if a and a.get("ratio_to_limit"):
         say("(a) ≤ 1.3x the limit (floor + lower-bound time)", a["ratio_to_limit"] <= 1.3,
-            "%.2f s / (floor %.2f s + LB time %.2f s) = %.2fx" % (a["wall_s"], by_id["floor"]["wall_s"], a["lower_bound_s"],
-                                                                   a["ratio_to_limit"]))
+            "%.2f s / (floor %.2f s + LB time %.2f s) = %.2fx"
+            % (a["wall_s"], by_id["floor"]["wall_s"], a["lower_bound_s"], a["ratio_to_limit"]))
     else:
         say("(a) ≤ 1.3x the limit", None, "needs runs floor and a")
     e = by_id.get("e")
@@ -454,8 +454,8 @@ def verdicts(records):
         say("(e) 1,000,000 errors in ≤ 2x the lower-bound time, peak RSS < 150 MB, every key once",
             e["wall_s"] <= 2 * e["lower_bound_s"] and not e.get("rc") and rss is not None and rss < 150
             and (e.get("keys") or {}).get("ok", False),
-            "%.1f s against %.1f s (%.2fx); %s MB; %s" % (e["wall_s"], e["lower_bound_s"], e["wall_s"] / e["lower_bound_s"],
-                                                       _fmt(rss, "%.1f"), _check(e)))
+            "%.1f s against %.1f s (%.2fx); %s MB; %s"
+            % (e["wall_s"], e["lower_bound_s"], e["wall_s"] / e["lower_bound_s"], _fmt(rss, "%.1f"), _check(e)))
     else:
         say("(e) 1,000,000 errors in ≤ 2x the lower-bound time", None, "needs run e")
     c, small = by_id.get("c"), by_id.get("c-10")

@@ -187,6 +187,28 @@ stage_lint() {
         ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_DIR:$awx" ansible-lint "${args[@]}")
 }
 
+# ansible-rulebook (tests/e2e/test_eda_rulebook.py) runs its rules engine on Java 17 or later. When java is missing or
+# older and this runs as root with apt-get, openjdk-17-jre-headless is installed (apt-get update first only when the
+# package lists do not know it); otherwise the message says what to install and that test fails.
+ensure_java() {
+    local version=""
+    if command -v java >/dev/null 2>&1; then
+        version="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+        if [[ -n "$version" ]] && ((version >= 17)); then
+            return 0
+        fi
+    fi
+    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "ansible-rulebook needs Java 17 or later on PATH (found: ${version:-none}); install openjdk-17-jre-headless"
+        return 1
+    fi
+    echo "installing openjdk-17-jre-headless for ansible-rulebook (found Java: ${version:-none})"
+    if ! apt-cache show openjdk-17-jre-headless >/dev/null 2>&1; then
+        apt-get update -qq >/dev/null || return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+}
+
 stage_changelog() {
     (cd "$ROOT" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
 }
@@ -254,6 +276,9 @@ main() {
     # against its docs (it would skip if the unit stage got there before lint had fetched it on a new machine).
     if [[ " ${stages[*]} " =~ \ (unit|lint)\  ]] && ! ensure_awx_collection >/dev/null; then
         echo "could not get awx.awx from the ansible wheel: the unit and lint stages need it"
+    fi
+    if [[ " ${stages[*]} " =~ \ (pytest|e2e)\  ]] && ! ensure_java; then
+        echo "could not install Java 17: the e2e test of the Event-Driven Ansible rulebook will fail"
     fi
 
     # Next to a playbook stage, the unit and static stages run at the same time (their output is shown when they

@@ -41,6 +41,8 @@ options:
     description:
       - Flows to start once (C(POST /v1/flows/{id}/run)) after every replacement succeeded, as a smoke test.
         Their job ids are returned in RV(smoke_runs). Not started in check mode or when a flow failed.
+      - A run the platform did not start (Celigo answers with an C(error) field, or without a C(_jobId)) is
+        reported with C(started=false) and its reason, and fails the task (the smoke check failed).
     type: list
     elements: str
     default: []
@@ -136,6 +138,15 @@ smoke_runs:
       description: The flow started.
       type: str
       sample: "6a0fc7eb7202049b32ea45b1"
+    started:
+      description: Whether the platform's answer shows a run was started (Celigo - a C(_jobId) and no C(error)).
+      type: bool
+      sample: true
+    reason:
+      description: Why the run counts as not started (only when C(started=false)).
+      type: str
+      returned: when the run was not started
+      sample: "the platform refused the run: Flow is disabled"
     run:
       description: The platform's response to the run request, as returned (Celigo gives the job id as C(_jobId)).
       type: dict
@@ -143,6 +154,7 @@ smoke_runs:
   sample:
     - _flowId: "6a0fc7eb7202049b32ea45b1"
       run: {_jobId: "6a0fd3b4c5d6e7f8a9b0c1d2"}
+      started: true
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
@@ -260,8 +272,16 @@ def run(ctx):
     save_report(ctx, result, "flow_connection_replace", header, plans, "flows", "flow")
     if not failed and not ctx.check_mode:
         for flow_id in params["smoke_run_flow_ids"]:
-            result["smoke_runs"].append({"_flowId": flow_id, "run": adapter.run_flow(flow_id)})
+            answer = adapter.run_flow(flow_id)
+            why = adapter.run_not_started(answer)
+            result["smoke_runs"].append(dict({"_flowId": flow_id, "run": answer, "started": why is None},
+                                             **({"reason": why} if why else {})))
             result["changed"] = True
+    not_started = [run for run in result["smoke_runs"] if not run["started"]]
+    if not_started:
+        raise fail_with_result("smoke check failed: %d of %d smoke runs not started, first flow %s: %s"
+                               % (len(not_started), len(result["smoke_runs"]), not_started[0]["_flowId"],
+                                  not_started[0]["reason"]), result)
     if failed:
         raise fail_with_result("changed %d of %d flows; %d failed, first %s: %s"
                                % (counts["changed"], counts["selected"], len(failed), failed[0]["_id"], failed[0]["error"]), result)

@@ -84,6 +84,9 @@ truncated:
 errors:
   description:
     - Matching error records as the platform returns them, plus C(_flowId) and C(_stepId).
+    - C(retryAt) is there when the platform gives it - on Celigo, when the platform is scheduled to auto-retry the
+      error itself (C(intermittent) errors); M(flowops.ipaas.flow_errors_retry) leaves such errors to it
+      (O(flowops.ipaas.flow_errors_retry#module:platform_retry_margin)).
     - At most O(max_records), in flow and step order.
   returned: always
   type: list
@@ -96,6 +99,7 @@ errors:
       code: "503"
       message: Service Unavailable
       classification: intermittent
+      retryAt: "2026-11-20T04:27:12.852Z"
       _flowId: "6a0fc7eb7202049b32ea45b1"
       _stepId: "6a0fcdfa3f8562a7b1a3b3f2"
 summary:

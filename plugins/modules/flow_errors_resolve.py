@@ -128,7 +128,9 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, batches, check_bulk_options, guard_max_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import report_lock
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import CHANGED_SINCE_LISTING, FAILED, PLAN_ACTIONS, RESOLVE_ACTIONS, RESOLVED, TO_RESOLVE
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
+    CHANGED_SINCE_LISTING, FAILED, PLAN_ACTIONS, RESOLVE_ACTIONS, RESOLVED, TO_RESOLVE,
+)
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
@@ -262,12 +264,13 @@ def _run(ctx, size):
             result.update(gate.write(ledger))
         ledger.relabel(TO_RESOLVE, RESOLVED, "check mode: would be resolved")
     else:
-        work, total = batches(ledger.groups(TO_RESOLVE), size), ledger.count(TO_RESOLVE)
+        work, total, done = batches(ledger.groups(TO_RESOLVE), size), ledger.count(TO_RESOLVE), 0
         for dummy, outcomes, _error in ctx.fan_out(_resolve_batch(ctx), work):
             for error_ids, action, reason in outcomes or ():
                 ledger.set_action(error_ids, action, reason=reason)
-            ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total)
-        ctx.progress("resolving", total - ledger.count(TO_RESOLVE), total, final=True)
+                done += len(error_ids)
+            ctx.progress("resolving", done, total)  # counted as it goes: a ledger count per batch is O(errors)
+        ctx.progress("resolving", done, total, final=True)
         ctx.stop_if_controller_gone("%d errors were resolved, %d not" % (ledger.count(RESOLVED), ledger.count(TO_RESOLVE)))
     result["changed"] = ledger.count(RESOLVED) > 0
     finish_bulk(ctx, "flow_errors_resolve", result, "errorId", header, "resolved")

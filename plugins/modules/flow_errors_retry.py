@@ -19,9 +19,17 @@ description:
     dropped. A disabled flow (HTTP 422 C(inactive_flow)) is reported per flow and does not stop the others.
   - A request that fails after it may have reached the server is never blindly re-sent; the step's open errors
     are re-read and only keys whose original error is still open are sent again. No key is sent twice in one run.
+  - A request that may have applied (timeout, reset, 5xx) is settled before anything is re-sent - the step's open
+    errors and the platform's retry jobs of the step (Celigo C(GET /v1/jobs)) are read with back-off until no retry
+    job of the step is queued or running; only keys whose open errors are exactly those listed are sent again, up to
+    O(flowops.ipaas.flow_errors_retry#module:max_retries) rounds. Keys still undecided are C(in_doubt).
+  - A key with several open errors (the original may stay open beside the one a failed retry left) is retried,
+    counted and reported once, with every error id.
   - With O(wait=true) every retry job is polled until it finishes (or O(wait_timeout)), then each key is
-    reconciled against a fresh listing by C(retryDataKey), not by error id, as C(succeeded), C(failed_again)
-    (open again under a new error id) or C(pending).
+    reconciled against a fresh listing by C(retryDataKey) over all its open error ids, not by error id, as
+    C(succeeded) (no open error left after its job completed), C(failed_again) (open under an error id it was
+    not listed with), C(not_recovered) (its retry job ended C(failed) or C(canceled), or the platform reported another
+    ending that is neither success nor the same failure; the platform status is in the key's reason) or C(pending).
   - In check mode nothing is sent; the result shows exactly what would be retried.
 extends_documentation_fragment: [flowops.ipaas.connection, flowops.ipaas.selection, flowops.ipaas.selection.errors, flowops.ipaas.bulk,
                                  flowops.ipaas.plan, flowops.ipaas.attributes, flowops.ipaas.attributes.action]
@@ -86,6 +94,14 @@ options:
       - Seconds between job polls with O(wait=true) (0.01 to 3600).
     type: float
     default: 2
+  platform_retry_margin:
+    description:
+      - Do not race the platform. An error the platform has scheduled for its own retry (Celigo's C(retryAt), set on
+        C(intermittent) errors) at a time at most this many seconds away - ahead, or behind when that retry is due
+        and may be running - is left to it, reported as C(scheduled_by_platform) with its C(retryAt) in the reason,
+        and not sent. 0 never defers (0 to 86400).
+    type: int
+    default: 300
   retry_data_patch:
     description:
       - Fix, then retry (Celigo). Before retrying, merge this dict into each selected record's stored retry data
@@ -181,14 +197,18 @@ counts:
   description:
     - Keys by what was done (C(retried), C(not_retryable), C(skipped_disabled), C(nothing_to_do) when the API
       matched no stored snapshot, C(already_done) by an earlier run with the same O(run_id), C(in_doubt), C(failed))
-      and, with O(wait=true), by outcome (C(succeeded), C(failed_again), C(pending)). C(selected) counts them all.
+      and, with O(wait=true), by outcome (C(succeeded), C(failed_again), C(pending), C(not_recovered)). C(selected)
+      counts them all.
+    - C(scheduled_by_platform) counts keys left to the platform's own scheduled retry (with O(platform_retry_margin)
+      above 0).
     - Only when the option is set, C(not_in_plan) counts keys a O(plan_tolerance=subset) run left alone (with
       O(plan_file)), C(not_attempted_breaker) keys the canary's circuit breaker kept from being sent (with
       O(canary_keys)), C(cannot_retry) backup records that could not be retried (with O(from_backup)).
   returned: always
   type: dict
   sample: {selected: 1240, retried: 1180, not_retryable: 60, skipped_disabled: 0, nothing_to_do: 0,
-           already_done: 0, in_doubt: 0, failed: 0, succeeded: 1100, failed_again: 80, pending: 0}
+           already_done: 0, in_doubt: 0, failed: 0, succeeded: 1100, failed_again: 80, pending: 0, not_recovered: 0,
+           scheduled_by_platform: 0}
 per_flow:
   description: The same counts per flow id (with C(name) and C(disabled)), and per step id under C(steps).
   returned: always
@@ -198,10 +218,12 @@ per_flow:
       name: "Orders to ERP (EU store)"
       disabled: false
       counts: {selected: 31, retried: 30, not_retryable: 1, skipped_disabled: 0, nothing_to_do: 0, already_done: 0,
-               in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0}
+               in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0, not_recovered: 0,
+               scheduled_by_platform: 0}
       steps:
         "6a0fcdfa3f8562a7b1a3b3f2": {selected: 31, retried: 30, not_retryable: 1, skipped_disabled: 0, nothing_to_do: 0,
-                                     already_done: 0, in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0}
+                                     already_done: 0, in_doubt: 0, failed: 0, succeeded: 28, failed_again: 2, pending: 0,
+                                     not_recovered: 0, scheduled_by_platform: 0}
 jobs:
   description: Retry jobs created, with C(_id), C(_flowId), C(_stepId), C(keys), C(status) and C(done).
   returned: always
@@ -298,6 +320,8 @@ backup_file:
   sample: /var/backups/flowops/retry-data.jsonl
 """
 
+from datetime import datetime, timezone
+
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_SPEC, CanaryWaves, canary_settings
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
@@ -308,13 +332,13 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import submit, wait_and_reconcile
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
-    ALREADY_DONE, CANARY_ACTIONS, NO_KEY, NOT_RETRYABLE, PLAN_ACTIONS, REPLAY_ACTIONS, RETRIED, RETRY_ACTIONS, RETRY_OUTCOMES,
-    SKIPPED_DISABLED, TO_RETRY,
+    ALREADY_DONE, CANARY_ACTIONS, NO_KEY, NOT_RETRYABLE, PLAN_ACTIONS, PLATFORM_RETRY_ACTIONS, REPLAY_ACTIONS, RETRIED,
+    RETRY_ACTIONS, RETRY_OUTCOMES, SCHEDULED_BY_PLATFORM, SKIPPED_DISABLED, TO_RETRY,
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
-from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection, iso_time
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
 ARGUMENT_SPEC = module_spec(
@@ -330,6 +354,7 @@ ARGUMENT_SPEC = module_spec(
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=600),
         poll_interval=dict(type="float", default=2),
+        platform_retry_margin=dict(type="int", default=300),
     ),
 )
 
@@ -345,6 +370,7 @@ def _retry_options(ctx):
         raise adapter.unsupported("strategy '%s'" % params["strategy"], "use one of %s" % ", ".join(adapter.retry_strategies))
     check_range("wait_timeout", params["wait_timeout"], 0, MAX_WAIT)
     check_range("poll_interval", params["poll_interval"], MIN_POLL, 3600)
+    check_range("platform_retry_margin", params["platform_retry_margin"], 0, 86400)
     check_retry_data_options(ctx)
     options = {}
     if params["restart_from_step"] is not None:
@@ -355,11 +381,30 @@ def _retry_options(ctx):
     return options
 
 
-def _account(ctx, error, disabled, earlier):
+def _scheduled_by_platform(error, margin, now):
+    """The reason an error is left to the platform's own retry: its ``retryAt`` (when the platform is scheduled to
+    auto-retry it, Celigo ref FlowStepError) is at most ``margin`` seconds from ``now``; else None."""
+    value = error.get("retryAt")
+    if not margin or not value:
+        return None
+    try:
+        when = iso_time(str(value))
+    except (ValueError, OverflowError):
+        return None  # not a time we can read: never a reason to hold a key back
+    if abs((when - now).total_seconds()) > margin:
+        return None
+    return "the platform retries it itself at %s (retryAt, within platform_retry_margin %d s)" % (value, margin)
+
+
+def _account(ctx, error, disabled, earlier, now=None):
     ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
     earlier_job = earlier.took(key, error["errorId"]) if key else None
+    scheduled = _scheduled_by_platform(error, ctx.params["platform_retry_margin"], now or datetime.now(timezone.utc)) \
+        if key else None
     if not key:
         ledger.add(flow_id, step_id, error["errorId"], error["errorId"], NOT_RETRYABLE, NO_KEY)
+    elif scheduled:
+        ledger.add(flow_id, step_id, key, error["errorId"], SCHEDULED_BY_PLATFORM, scheduled)
     elif ctx.params["skip_disabled"] and flow_id in disabled:
         ledger.add(flow_id, step_id, key, error["errorId"], SKIPPED_DISABLED, "flow is disabled (skip_disabled: true)")
     elif earlier_job:
@@ -402,10 +447,12 @@ def _run(ctx, size, options):
     flows = select_flows(ctx)
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
     extra = (PLAN_ACTIONS if gate.active else ()) + (CANARY_ACTIONS if canary else ()) + (REPLAY_ACTIONS if ctx.replay else ())
+    extra += PLATFORM_RETRY_ACTIONS if params["platform_retry_margin"] else ()
     ctx.ledger = ledger = Ledger(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES, directory=ctx.tmpdir)
+    now = datetime.now(timezone.utc)
     for error in iter_selected_errors(ctx, flows):
         if not ctx.replay or ctx.replay.wants(error):
-            _account(ctx, error, disabled, earlier)
+            _account(ctx, error, disabled, earlier, now)
     if ctx.replay:
         account_unreplayable(ledger, ctx.replay, ctx.adapter.name)
     guard_max_errors(params, len(ledger), "retried")

@@ -58,8 +58,8 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     published = stats["flowops_incident_recovery"]
     assert published["run_id"] == "awx" and published["flows"] == 6
     assert published["counts"] == {"retried": len(keys), "succeeded": len(keys) - len(fail_again), "failed_again": len(fail_again),
-                                   "pending": 0, "resolved": 0, "left_open": report["after"]["total"],
-                                   "retryable_left_open": len(fail_again)}
+                                   "pending": 0, "not_recovered": 0, "scheduled_by_platform": 0, "resolved": 0,
+                                   "left_open": report["after"]["total"], "retryable_left_open": len(fail_again)}
     assert published["json_report"] == str(reports / "incident-recovery-awx.json")
     assert Path(published["markdown_report"]).is_file()
     assert len(published["failed_again_keys"]) == 2 and set(published["failed_again_keys"]) <= fail_again

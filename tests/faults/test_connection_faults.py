@@ -22,10 +22,13 @@ def test_reset_before_the_post_was_read_is_resent_once_after_a_reread(celigo_emu
     assert result["counts"]["retried"] == 6
     posts = logged(emulator, "POST", "/retry$")
     assert [(p["status"], p.get("fault")) for p in posts] == [(None, "reset_before"), (200, None), (200, None)]
-    # the dropped batch was sent again only after a fresh read of the step's open errors
+    # the dropped batch was sent again only after the platform showed its decision: no retry job of the step
+    # running (GET /v1/jobs), then a fresh read of the step's open errors
     log = emulator.requests
     between = log[_index(log, posts[0]) + 1:_index(log, posts[1])]
-    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in between] == [("GET", "errors")]
+    reads = [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in between]
+    assert reads[-2:] == [("GET", "errors"), ("GET", "jobs")] and ("GET", "jobs") in reads[:-2], reads
+    assert all(method == "GET" for method, dummy in reads), reads  # reads only (the flow's steps, jobs, errors)
     assert sorted(posted_keys(emulator)) == sorted(keys)
     assert emulator.retry_counts == dict.fromkeys(keys, 1)
 
@@ -84,10 +87,13 @@ def test_reset_after_the_server_applied_a_post_rereads_and_does_not_resend(celig
     assert outcome["retry"]["counts"]["retried"] == 12
     posts = logged(emulator, "POST", "/retry$")
     assert [(p["status"], p.get("fault")) for p in posts] == [(200, None), (200, "reset_after"), (200, None), (200, None)]
-    # after the reset the step's open errors were read again, and the batch was not sent again
+    # after the reset the client waited for the step's retry jobs to finish (GET /v1/jobs until none runs), read the
+    # step's open errors again, and did not send the batch again
     log = emulator.requests
-    after_reset = log[_index(log, posts[1]) + 1:_index(log, posts[2])]
-    assert [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in after_reset] == [("GET", "errors")]
+    after_reset = [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in log[_index(log, posts[1]) + 1:_index(log, posts[2])]]
+    assert ("GET", "jobs") in after_reset and ("GET", "errors") in after_reset, after_reset
+    assert after_reset.index(("GET", "jobs")) < after_reset.index(("GET", "errors")), after_reset
+    assert all(method == "GET" for method, dummy in after_reset), after_reset  # reads only
     assert sorted(posted_keys(emulator)) == sorted(keys)
     assert emulator.retry_counts == dict.fromkeys(keys, 1)
 

@@ -81,8 +81,8 @@ def test_superai_leaves_stale_alone_by_default_and_never_counts_cancelled_or_del
     assert all(emulator.execute_calls[key] == [True] for key in stale), emulator.execute_calls
 
 
-def test_activepieces_settles_a_bulk_retry_that_outlasts_the_timeout_and_never_retries_twice(activepieces_emulator_factory,
-                                                                                            tmp_path):
+def test_activepieces_settles_a_bulk_retry_that_outlasts_the_timeout_and_never_retries_twice(
+        activepieces_emulator_factory, tmp_path):
     scenario = ap_scenarios.generate(flows=1, disabled=0, failed_runs=25, succeeded_runs=0, fail_again_share=0.0, seed=4,
                                      kinds=["timeout", "rate_limit", "memory"])
     flow = scenario["flows"][0]["id"]

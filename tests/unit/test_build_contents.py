@@ -32,7 +32,7 @@ REQUIRED_FILES = (
     "meta/execution-environment.yml", "changelogs/changelog.yaml", "changelogs/config.yaml",
     "tests/conftest.py",
 )
-REQUIRED_TREES = ("plugins", "roles", "playbooks", "docs", "meta", "requirements", "tests")
+REQUIRED_TREES = ("plugins", "roles", "playbooks", "docs", "meta", "requirements", "tests", "extensions")
 # Under tests/, only what ansible-test runs (units and what they import) ships; these suites run from a clone.
 CLONE_ONLY_TREES = ("tests/e2e", "tests/faults", "tests/output")
 
@@ -135,6 +135,14 @@ def test_tarball_has_the_unit_tests_and_what_they_import(tarball_names):
     assert any(name.startswith("tests/unit/plugins/modules/test_") for name in tarball_names)
     assert any(name.startswith("tests/emulator/celigo/") for name in tarball_names)
     assert "tests/unit/test_build_contents.py" in tarball_names
+
+
+def test_tarball_has_the_event_driven_ansible_content(tarball_names):
+    # Where ansible-rulebook looks for a collection's sources and rulebooks (extensions/eda/...), and the playbook
+    # the rulebook runs by its collection name (playbooks/).
+    assert {"extensions/eda/plugins/event_source/flow_errors.py", "extensions/eda/rulebooks/incident_recovery.yml",
+            "extensions/eda/rulebooks/incident_recovery_controller.yml", "playbooks/recover_on_settled.yml",
+            "meta/extensions.yml", "plugins/module_utils/_select/error_watch.py"} <= tarball_names
 
 
 def test_tarball_leaves_out_local_and_development_files(tarball_names):

@@ -21,7 +21,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import 
 # so the module's memory does not grow with the number of errors.
 _SCHEMA = """
 CREATE TABLE entries (key TEXT PRIMARY KEY, seq INTEGER, flow TEXT, step TEXT, error_id TEXT,
-                      action TEXT, outcome TEXT, job TEXT, reason TEXT);
+                      action TEXT, outcome TEXT, job TEXT, reason TEXT, error_ids TEXT);
 CREATE INDEX by_action ON entries (action, flow, step, seq);
 """
 
@@ -80,20 +80,23 @@ class Ledger:
     def add(self, flow_id, step_id, key, error_id, action, reason=None):
         """Account for a key the first time it is seen; returns False when it already is (a duplicate).
 
-        A key listed again with the same action (another actor retried it between two pages) keeps the
-        error id seen last: listings run oldest first, so that is the one now open.
+        A key listed again with the same action keeps every error id it was listed with (a platform may keep a
+        key's original error open beside the one its failed retry left, or another actor retried it between two
+        pages): ``error_ids`` holds them all, ``error_id`` the one seen last (listings run oldest first, so the newest).
+        The key itself is counted, retried and reported once.
         """
         check_entry(action)
         with self._lock:
-            row = self._db.execute("SELECT action FROM entries WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                if row[0] == action:
-                    self._db.execute("UPDATE entries SET error_id = ? WHERE key = ?", (error_id, key))
-                return False
+            # One statement for a new key (the common case); a duplicate then costs a read and maybe an update.
             self._seq += 1
-            self._db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                             (key, self._seq, flow_id, step_id, error_id, action, reason))
-            return True
+            if self._db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+                                (key, self._seq, flow_id, step_id, error_id, action, reason, error_id)).rowcount:
+                return True
+            row = self._db.execute("SELECT action, error_ids FROM entries WHERE key = ?", (key,)).fetchone()
+            if row[0] == action and error_id not in row[1].split(" "):
+                self._db.execute("UPDATE entries SET error_id = ?, error_ids = ? WHERE key = ?",
+                                 (error_id, row[1] + " " + error_id, key))
+            return False
 
     def set_action(self, keys, action, job=None, reason=None):
         """Move ``keys`` (a key or a list of them) to ``action``; each must be at an action the machine allows the
@@ -167,6 +170,20 @@ class Ledger:
     def error_id(self, key):
         return self._one("SELECT error_id FROM entries WHERE key = ?", (key,))[0]
 
+    def error_ids(self, key):
+        """Every error id the key was listed with, oldest first."""
+        return self._one("SELECT error_ids FROM entries WHERE key = ?", (key,))[0].split(" ")
+
+    def error_ids_of(self, keys, chunk=500):
+        """``{key: frozenset(error ids it was listed with)}`` for ``keys``, a few queries for a whole batch."""
+        keys, found = list(keys), {}
+        for start in range(0, len(keys), chunk):
+            part = keys[start:start + chunk]
+            for key, ids in self._all("SELECT key, error_ids FROM entries WHERE key IN (%s)" % ",".join("?" * len(part)),
+                                      tuple(part)):
+                found[key] = frozenset(ids.split(" "))
+        return found
+
     def job(self, key):
         return self._one("SELECT job FROM entries WHERE key = ?", (key,))[0]
 
@@ -221,11 +238,14 @@ class Ledger:
         """Every key with its outcome, for the report file, read a page at a time."""
         last = 0
         while True:
-            rows = self._all("SELECT seq, key, error_id, flow, step, action, outcome, job, reason FROM entries "
+            rows = self._all("SELECT seq, key, error_id, flow, step, action, outcome, job, reason, error_ids FROM entries "
                              "WHERE seq > ? ORDER BY seq LIMIT ?", (last, page))
             if not rows:
                 return
-            for seq, key, error_id, flow_id, step_id, action, outcome, job, reason in rows:
+            for seq, key, error_id, flow_id, step_id, action, outcome, job, reason, error_ids in rows:
                 last = seq
-                yield {key_name: key, "errorId": error_id, "_flowId": flow_id, "_stepId": step_id,
-                       "action": action, "outcome": outcome, "job": job, "reason": reason}
+                record = {key_name: key, "errorId": error_id, "_flowId": flow_id, "_stepId": step_id,
+                          "action": action, "outcome": outcome, "job": job, "reason": reason}
+                if " " in error_ids:  # a key listed with several open errors: every one of them
+                    record["errorIds"] = error_ids.split(" ")
+                yield record

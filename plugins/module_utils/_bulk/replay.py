@@ -22,7 +22,6 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import Valida
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import CANNOT_RETRY, NO_KEY
 
 
-
 class _NothingDismissed:
     """Stands in for the dismissed file while replaying: the backup names the dismissed errors to retry."""
 

@@ -7,15 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import batches
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
     CHANGED_SINCE_LISTING, FAILED, IN_DOUBT, NOTHING_TO_DO, RETRIED, SUBMITTING, TO_RETRY,
 )
-
 
 
 def _is_inactive_flow(exc):
@@ -30,8 +30,19 @@ def _answered(exc):
 
 
 def _open_error_ids(adapter, flow_id, step_id):
-    """``{retryDataKey: errorId}`` of the step's open errors, read fresh."""
-    return dict((e["retryDataKey"], e["errorId"]) for e in adapter.iter_errors(flow_id, step_id) if e.get("retryDataKey"))
+    """``{retryDataKey: frozenset(errorIds)}`` of the step's open errors, read fresh: a key may be open twice (the
+    original error stays open beside the one a failed retry left, Celigo's reference reading)."""
+    found = {}
+    for error in adapter.iter_errors(flow_id, step_id):
+        if error.get("retryDataKey"):
+            found.setdefault(error["retryDataKey"], set()).add(error["errorId"])
+    return dict((key, frozenset(ids)) for key, ids in found.items())
+
+
+SETTLE_FIRST_DELAY = 0.25  # seconds; doubles up to SETTLE_MAX_DELAY while a retry job of the step is still running
+SETTLE_MAX_DELAY = 5.0
+SETTLE_TIMEOUT = 300.0  # at most this long per settle round; then the keys still undecided are in doubt
+NOT_RECOVERED_JOB_STATUSES = ("failed", "canceled", "cancelled", "terminated")
 
 
 # What a platform that answers per key lists under these job fields ({key: reason}) was not retried:
@@ -69,6 +80,9 @@ class BatchSender:
         self.strategy = strategy
         self.options = options or {}
         self.journal = journal
+        self._lock = threading.Lock()
+        self._flows = {}  # flow -> [lock, {step: [running jobs]} or None before the check]
+        self._changed = {}  # (flow, step) -> {key: reason}, for steps another actor's retry job was running on
 
     def __call__(self, batch):
         """Returns ``[(keys, action, job, reason)]``; never raises ``FlowOpsError`` for one batch's trouble.
@@ -79,7 +93,10 @@ class BatchSender:
         if self.ctx.controller_gone():
             return []
         try:
-            return self._post(flow_id, step_id, keys)
+            changed = self._others_at_work(flow_id, step_id)
+            results = [([key], CHANGED_SINCE_LISTING, None, changed[key]) for key in keys if key in changed]
+            keys = [key for key in keys if key not in changed]
+            return results + (self._post(flow_id, step_id, keys) if keys else [])
         except FlowOpsError as exc:
             if _is_inactive_flow(exc):
                 return [(keys, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)")]
@@ -88,6 +105,27 @@ class BatchSender:
             if not exc.may_have_applied:
                 return [(keys, "failed", None, str(exc))]
             return self._settle(flow_id, step_id, keys, exc)
+
+    def _others_at_work(self, flow_id, step_id):
+        """``{key: reason}`` of the step's keys another actor's retry took since the listing. Before the flow's first
+        batch one listing of its unfinished retry jobs (none of ours yet) tells which steps another actor is retrying;
+        for such a step, wait for those jobs like a settle, read its open errors once, and leave alone every key whose
+        open errors are no longer exactly those listed. Retrying them too would process their records twice."""
+        with self._lock:
+            entry = self._flows.setdefault(flow_id, [threading.Lock(), None])
+        with entry[0]:
+            if entry[1] is None:
+                entry[1] = self.adapter.retry_jobs_running_in_flow(flow_id) or {}
+            if not entry[1].get(step_id):
+                return {}
+            if (flow_id, step_id) not in self._changed:
+                keys = [key for group, keys in self.ledger.groups(TO_RETRY) if group == (flow_id, step_id) for key in keys]
+                decided = self._decide(flow_id, step_id, keys, self.ledger.error_ids_of(keys), "another actor's retry job")
+                if isinstance(decided, str):
+                    raise FlowOpsError(decided)
+                self._changed[(flow_id, step_id)] = dict(
+                    (key, "changed since listing: another actor's retry job took it") for key in decided[0])
+            return self._changed[(flow_id, step_id)]
 
     def _post(self, flow_id, step_id, keys):
         if self.journal:  # before the request: a run killed while it is in flight can still be resumed safely
@@ -99,47 +137,97 @@ class BatchSender:
         return _split_by_key(keys, job)
 
     def _settle(self, flow_id, step_id, keys, first_error):
-        """The POST may have been applied: keys whose original error left the open list were taken;
-        the rest are provably untouched and are sent once more."""
-        try:
-            still_open = _open_error_ids(self.adapter, flow_id, step_id)
-        except FlowOpsError as exc:
-            reason = "retry request may have reached the server (%s) and the open errors could not be re-read (%s)" % (
-                first_error, exc)
-            return [(keys, "in_doubt", None, reason)]
-        untouched = [k for k in keys if still_open.get(k) == self.ledger.error_id(k)]
-        taken = [k for k in keys if k not in untouched]
-        results = []
-        if taken:
-            results.append((taken, "retried", None, "request failed after the server took it (%s)" % first_error))
-        if untouched and not self.ctx.controller_gone():  # untouched keys stay journaled as submitting: resumable
+        """The POST may have been applied. Nothing is re-sent until the platform shows its decision: the step's open
+        errors are read, and (where the platform lists them, ``adapter.retry_jobs_running``) its retry jobs of the step,
+        with back-off until none is queued or running. Then a key still open only under error ids it was listed
+        with is provably untouched and is sent once more; any other key was taken (``retried``). A re-send that fails
+        again the same way is settled the same way, up to ``max_retries`` rounds; keys still undecided are in doubt."""
+        listed = self.ledger.error_ids_of(keys)
+        rounds = max(1, int(self.ctx.params.get("max_retries") or 1))
+        results, waiting, error = [], list(keys), first_error
+        for number in range(1, rounds + 1):
+            decided = self._decide(flow_id, step_id, waiting, listed, error)
+            if isinstance(decided, str):
+                results.append((waiting, IN_DOUBT, None, decided))
+                return results
+            taken, untouched, job = decided
+            if taken:
+                results.append((taken, RETRIED, job, "request failed after the server took it (%s); settled: the platform "
+                                                     "no longer lists the keys' original errors alone" % error))
+            if not untouched or self.ctx.controller_gone():  # untouched keys stay journaled as submitting: resumable
+                return results
             try:
                 results.extend(self._post(flow_id, step_id, untouched))
+                return results
             except FlowOpsError as exc:
                 if _is_inactive_flow(exc):
                     results.append((untouched, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)"))
-                else:
-                    results.append((untouched, "in_doubt" if exc.may_have_applied or _answered(exc) else "failed", None, str(exc)))
+                    return results
+                if _answered(exc) or not exc.may_have_applied:  # answered 2xx unreadable: in doubt; refused: failed
+                    results.append((untouched, IN_DOUBT if _answered(exc) else FAILED, None, str(exc)))
+                    return results
+                waiting, error = untouched, exc
+        results.append((waiting, IN_DOUBT, None, "the retry may have been applied (%s); still undecided after %d settle "
+                                                 "rounds (max_retries)" % (error, rounds)))
         return results
+
+    def _decide(self, flow_id, step_id, keys, listed, error, sleep=time.sleep):
+        """``(taken, untouched, job)`` once the platform shows no retry job of the step queued or running, or a reason
+        (str) why the keys stay in doubt: the open errors or the jobs could not be read, or a job ran past the
+        settle time. ``job`` is the one retry job seen running meanwhile (the one that took ``taken``), else None."""
+        deadline, delay, seen = time.monotonic() + SETTLE_TIMEOUT, SETTLE_FIRST_DELAY, {}
+        while True:
+            try:
+                # The errors count only when read while no retry job of the step runs, before and after the read:
+                # errors read while a job runs (its originals still open) say nothing of what the job will do.
+                running = self.adapter.retry_jobs_running(flow_id, step_id)
+                if not running:
+                    still_open = _open_error_ids(self.adapter, flow_id, step_id)
+                    running = self.adapter.retry_jobs_running(flow_id, step_id)
+            except FlowOpsError as exc:
+                return ("retry request may have reached the server (%s) and the platform's state could not be re-read "
+                        "(%s)" % (error, exc))
+            for job in running or ():
+                seen[job["_id"]] = job
+            if not running:
+                break
+            if time.monotonic() + delay > deadline or self.ctx.controller_gone():
+                return ("retry request may have reached the server (%s); a retry job of the step (%s) was still %s after "
+                        "%d s" % (error, running[0]["_id"], running[0].get("status"), SETTLE_TIMEOUT))
+            sleep(delay)
+            delay = min(delay * 2, SETTLE_MAX_DELAY)
+        # untouched: still open, and only under ids it was listed with (one of them may have been resolved by
+        # another actor's retry between two listing pages); a new id or none at all means the platform took it
+        untouched = [k for k in keys if still_open.get(k) and still_open[k] <= listed.get(k, frozenset())]
+        untouched_set = set(untouched)
+        taken = [k for k in keys if k not in untouched_set]
+        job = None
+        if len(seen) == 1:
+            job = dict(next(iter(seen.values())))
+            job["status"], job["done"] = None, False  # finished since: wait_for_jobs reads its final status
+        return taken, untouched, job
 
 
 def submit(ctx, strategy, batch_size, options=None, journal=None):
     """Send every ``to_retry`` key of ``ctx.ledger`` in batches with the run's fan-out; returns the jobs created."""
     jobs, ledger = [], ctx.ledger
     sender = BatchSender(ctx, strategy, options, journal)
-    total = ledger.count(TO_RETRY)
+    total, sent, running = ledger.count(TO_RETRY), 0, 0
+    # Progress is counted as batches come back: re-counting the ledger each batch would cost O(keys) a batch.
     for batch, outcomes, _error in ctx.fan_out(sender, batches(ledger.groups(TO_RETRY), batch_size)):
         flow_id, step_id = batch[0], batch[1]
         for keys, action, job, reason in outcomes:
             job_id = job.get("_id") if job else None
             if job_id is not None:
                 jobs.append({"_id": job_id, "_flowId": flow_id, "_stepId": step_id, "keys": len(keys),
-                             "status": job.get("status"), "done": job.get("done", False)})
+                             "status": job.get("status"), "done": job.get("done", False), "createdAt": job.get("createdAt")})
+                running += 0 if jobs[-1]["done"] else 1
             ledger.set_action(keys, action, job=job_id, reason=reason)
+            sent += len(keys)
             if journal:
                 journal.record(keys, action, job_id)
-        ctx.progress("retrying", total - ledger.count(TO_RETRY), total, sum(1 for job in jobs if not job["done"]))
-    ctx.progress("retrying", total - ledger.count(TO_RETRY), total, sum(1 for job in jobs if not job["done"]), final=True)
+        ctx.progress("retrying", sent, total, running)
+    ctx.progress("retrying", sent, total, running, final=True)
     ctx.stop_if_controller_gone("%d keys were retried, %d never sent; resume with run_id %s and the same report_file"
                                 % (ledger.count("retried"), ledger.count(TO_RETRY), ctx.run_id))
     return jobs
@@ -197,11 +285,12 @@ def reconcile(ctx, jobs):
     """Outcome per retried key, step by step (only one step's keys are held per worker).
 
     A platform that knows each key's outcome from its job (``adapter.key_outcomes``) is asked first; every
-    other key is reconciled against a fresh listing by retryDataKey: still open under the error id it had
-    is ``pending``, open under a new error id is ``failed_again``, gone after its job finished is ``succeeded``.
+    other key is reconciled by retryDataKey over every open error id of the key, against a fresh listing
+    (``key_outcome``).
     """
     adapter, ledger = ctx.adapter, ctx.ledger
-    done_jobs = set(job["_id"] for job in jobs if job["done"])
+    job_status = dict((job["_id"], (job.get("status"), job["done"])) for job in jobs)
+    job_created = dict((job["_id"], job.get("createdAt")) for job in jobs)
 
     def outcomes(group):
         (flow_id, step_id), keys = group
@@ -214,17 +303,69 @@ def reconcile(ctx, jobs):
                 known[key], statuses[key] = told
         unknown = [key for key in keys if key not in known]
         open_ids = _open_error_ids(adapter, flow_id, step_id) if unknown else {}
+        listed = ledger.error_ids_of(unknown) if unknown else {}
         by_outcome = {}
         for key in keys:
             if key in known:
-                outcome = known[key]
-            elif key in open_ids:
-                outcome = "pending" if open_ids[key] == ledger.error_id(key) else "failed_again"
+                outcome, status = known[key], statuses.get(key)
             else:
-                outcome = "succeeded" if ledger.job(key) in done_jobs else "pending"
-            by_outcome.setdefault((outcome, statuses.get(key)), []).append(key)
+                outcome, status = key_outcome(open_ids.get(key, frozenset()), listed.get(key, frozenset()),
+                                              *job_status.get(ledger.job(key), (None, False)))
+            by_outcome.setdefault((outcome, status), []).append(key)
+        gone = by_outcome.pop(("succeeded", None), [])
+        for key, told in _resolved_before_retry(adapter, flow_id, step_id, gone, listed, ledger, job_created).items():
+            gone.remove(key)
+            by_outcome.setdefault(("not_recovered", told), []).append(key)
+        if gone:
+            by_outcome[("succeeded", None)] = gone
         return by_outcome
 
     for dummy, by_outcome in ctx.fan_out_all(outcomes, ledger.groups(RETRIED)):
         for (outcome, status), keys in by_outcome.items():
             ledger.set_outcome(keys, outcome, reason="platform status: %s" % status if status else None)
+
+
+def _resolved_before_retry(adapter, flow_id, step_id, gone, listed, ledger, job_created):
+    """``{key: status}`` for keys that left the open list because someone resolved them before our retry job existed
+    (their resolved record's ``resolvedAt`` is not after the job's ``createdAt``): the platform reported no success
+    for those. One pass over the step's resolved listing, only when keys left the open list and their jobs carry a
+    ``createdAt``; a platform without a resolved listing leaves them as they are."""
+    wanted = {}
+    for key in gone:
+        created = job_created.get(ledger.job(key))
+        if created:
+            for error_id in listed.get(key, ()):
+                wanted[error_id] = (key, created)
+    found = {}
+    if not wanted:
+        return found
+    try:
+        for error in adapter.iter_errors(flow_id, step_id, resolved=True):
+            hit = wanted.get(error.get("errorId"))
+            if hit and error.get("resolvedAt") and str(error["resolvedAt"]) <= str(hit[1]):
+                found[hit[0]] = "resolved by %s at %s, before the retry job" % (
+                    error.get("resolvedBy") or "someone else", error["resolvedAt"])
+    except UnsupportedOperation:
+        return {}
+    return found
+
+
+def key_outcome(open_now, listed, job_status, job_done):
+    """``(outcome, platform status or None)`` of one retried key from its open error ids now, the ids it was listed
+    with and its retry job's last status:
+
+    - an open error id that was not among the key's listed ids: ``failed_again`` (the retry left a new error);
+    - the job not known to be finished: ``pending``;
+    - the job ended failed or canceled: ``not_recovered`` (the platform did not run the retry to an end);
+    - no open error left: ``succeeded`` (the job finished and the key's errors left the open list);
+    - only listed ids still open after the job finished: ``pending`` (open, awaiting the next retry).
+    """
+    if open_now - listed:
+        return "failed_again", None
+    if not job_done:
+        return "pending", ("retry job %s" % job_status) if job_status else None
+    if job_status in NOT_RECOVERED_JOB_STATUSES:
+        return "not_recovered", "retry job %s, error %s" % (job_status, "still open" if open_now else "no longer open")
+    if not open_now:
+        return "succeeded", None
+    return "pending", "retry job %s, original error still open" % job_status

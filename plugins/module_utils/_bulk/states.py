@@ -72,6 +72,7 @@ RESOLVE_ACTIONS = (RESOLVED, FAILED)
 PLAN_ACTIONS = (NOT_IN_PLAN,)
 CANARY_ACTIONS = (NOT_ATTEMPTED_BREAKER,)
 REPLAY_ACTIONS = (CANNOT_RETRY,)
+PLATFORM_RETRY_ACTIONS = (SCHEDULED_BY_PLATFORM,)
 
 # The reason a key-less error is never retried.
 NO_KEY = "no retryDataKey (connection-level error): fix the connection, then rerun the flow"

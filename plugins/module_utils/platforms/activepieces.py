@@ -374,8 +374,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         its runs up front and goes on retrying them. Nothing is re-sent: the runs are polled with back-off until each
         left the failure it had (accepted) or the time is up (in doubt: never re-sent by this task)."""
         sleep = getattr(self.client, "sleep", time.sleep)
-        waits = list(SETTLE_BACKOFF) + [SETTLE_BACKOFF[-1]] * int(2 * float(getattr(self.client, "timeout", None) or 30)
-                                                                   // SETTLE_BACKOFF[-1])
+        timeout = float(getattr(self.client, "timeout", None) or 30)
+        waits = list(SETTLE_BACKOFF) + [SETTLE_BACKOFF[-1]] * int(2 * timeout // SETTLE_BACKOFF[-1])
         pending = list(run_ids)
         for seconds in waits:
             sleep(seconds)

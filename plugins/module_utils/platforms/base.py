@@ -287,6 +287,17 @@ class PlatformAdapter:
         """
         return None
 
+    def retry_jobs_running(self, flow_id, step_id):
+        """The platform's retry jobs of the step that are not finished yet (``[{"_id", "status", ...}]``, ``[]`` when
+        none), or None when the platform has no such listing. After a retry request that may have applied, the
+        engine waits until this is empty before it reads the step's open errors as the platform's decision."""
+        return None
+
+    def retry_jobs_running_in_flow(self, flow_id):
+        """``{step_id: [unfinished retry job, ...]}`` of the whole flow in one request, or None when the platform has no
+        such listing: before the first batch of a flow, a retry another actor has running on one of its steps."""
+        return None
+
     def resolve(self, flow_id, step_id, error_ids):
         """Dismiss errors on the platform (``resolve_mode`` "server" or "delete"). Returns None, or
         ``{errorId: status seen}`` for items re-read and found changed since the listing: nothing was sent for those."""
@@ -315,3 +326,9 @@ class PlatformAdapter:
 
     def run_flow(self, flow_id):
         raise self.unsupported("running a flow")
+
+    def run_not_started(self, answer):
+        """Why the platform's answer to ``run_flow`` says no run was started (a str), or None when one was."""
+        if isinstance(answer, dict) and answer.get("error"):
+            return "the platform refused the run: %s" % answer["error"]
+        return None

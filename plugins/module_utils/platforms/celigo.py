@@ -15,6 +15,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base impor
     require_answer, require_fields)
 
 JOB_DONE = ("completed", "failed", "canceled")
+# Not final (ref components/schemas/Job status enum; celigo/ai troubleshooting-flows SKILL.md: "retrying" is in progress).
+JOB_NOT_DONE = ("queued", "running", "retrying", "canceling")
 RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_decay"}
 FLOW_PAGER = LinkHeaderPager()
 ERROR_PAGERS = {"errors": NextUrlPager("errors"), "resolved": NextUrlPager("resolved")}
@@ -72,13 +74,18 @@ def _step_objects(value, what, path):
 
 
 def step_refs(flow, path=None):
-    """Step ids of a (merged) flow in pipeline order: generators, processors, then router branches. ``path`` names
-    the flow's endpoint in the error a malformed flow raises."""
+    """Step ids of a (merged) flow in pipeline order: generators, processors, then router branches; a legacy flow's
+    top-level ``_exportId`` / ``_importId`` (ref flow schema: "Legacy field", a flow with one export and one import)
+    first. ``path`` names the flow's endpoint in the error a malformed flow raises."""
     steps = []
 
     def add(step_id, kind):
         if step_id and step_id not in [s["_id"] for s in steps]:
             steps.append({"_id": step_id, "type": kind})
+
+    require_fields(flow, _STEP_REF_FIELDS, "the flow", "GET", path)
+    add(flow.get("_exportId"), "export")
+    add(flow.get("_importId"), "import")
 
     for generator in _step_objects(flow.get("pageGenerators"), "pageGenerators", path):
         add(generator.get("_exportId"), "export")
@@ -104,6 +111,10 @@ class CeligoAdapter(PlatformAdapter):
     max_retry_batch = 1000
     capabilities = frozenset(OPERATIONS) | {"server_filters"}
 
+    def __init__(self, client, connection=None):
+        super().__init__(client, connection)
+        self._step_kinds = {}  # step id -> "export" | "import", learnt from flow_steps
+
     def get_flow(self, flow_id):
         path = "/v1/flows/%s" % path_segment(flow_id)
         return _flow_record(require_fields(self.client.request("GET", path).body, FLOW_FIELDS, "the flow", "GET", path))
@@ -122,6 +133,7 @@ class CeligoAdapter(PlatformAdapter):
         merged = require_fields(self.client.request("GET", path, params={"mergeInstance": "true"}).body, FLOW_FIELDS,
                                 "the flow", "GET", path)
         steps = step_refs(merged, path)
+        self._step_kinds.update((step["_id"], step["type"]) for step in steps)
         names = {}
         for dummy, resource in self._descendants(flow_id):
             names[resource["_id"]] = resource.get("name")
@@ -174,6 +186,32 @@ class CeligoAdapter(PlatformAdapter):
             return None
         return self._job(require_answer(response.status, response.body, JOB_FIELDS, "the retry job", "POST", path))
 
+    def retry_jobs_running(self, flow_id, step_id):
+        """Retry jobs of the step still queued or running: Celigo's web client asks
+        ``GET /v1/jobs?_flowId=…&type=retry&status=queued&status=running&_importId=…`` (``_exportId`` for an export
+        step) to show "retry in progress"; ``retrying`` and ``canceling`` are not final either (ref Job status)."""
+        if step_id not in self._step_kinds:
+            self.flow_steps(flow_id)
+        kind = "_exportId" if self._step_kinds.get(step_id) == "export" else "_importId"
+        params = [("_flowId", flow_id), ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
+        params.append((kind, step_id))
+        body = self.client.request("GET", "/v1/jobs", params=params).body
+        jobs = [require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs") for job in objects(body, "the jobs", "GET", "/v1/jobs")]
+        return [self._job(job) for job in jobs if job.get("status") not in JOB_DONE]
+
+    def retry_jobs_running_in_flow(self, flow_id):
+        """The same listing for every step of the flow at once (``_flowId`` alone is a filter the jobs reference
+        accepts), grouped by the step each job names (``_importId``, ``_exportId`` or ``_expOrImpId``)."""
+        params = [("_flowId", flow_id), ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
+        body = self.client.request("GET", "/v1/jobs", params=params).body
+        by_step = {}
+        for job in objects(body, "the jobs", "GET", "/v1/jobs"):
+            require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs")
+            step_id = job.get("_importId") or job.get("_exportId") or job.get("_expOrImpId")
+            if job.get("status") not in JOB_DONE and step_id:
+                by_step.setdefault(step_id, []).append(self._job(job))
+        return by_step
+
     def resolve(self, flow_id, step_id, error_ids):
         # The body field is `errors` (carrying error ids), not `errorIds`: a legacy shape.
         path = "/v1/flows/%s/%s/resolved" % (path_segment(flow_id), path_segment(step_id))
@@ -216,3 +254,18 @@ class CeligoAdapter(PlatformAdapter):
 
     def run_flow(self, flow_id):
         return self.client.request("POST", "/v1/flows/%s/run" % path_segment(flow_id), allow_empty=True).body
+
+    def run_not_started(self, answer):
+        """ref ``runFlow``: "A 200 with no body (or ``_jobId`` absent) means the request was accepted but no job was
+        queued"; ref ``FlowRunResponse``: a rejected run is an object with an ``error`` field, an on-demand
+        multi-export run an array of per-export run records. Celigo's web client reads ``_jobId``."""
+        if isinstance(answer, list):
+            refused = [item.get("error") for item in answer if isinstance(item, dict) and item.get("error")]
+            if not answer or refused or not all(isinstance(item, dict) for item in answer):
+                return "the platform refused the run: %s" % (refused[0] if refused else "no run record in the answer")
+            return None
+        if isinstance(answer, dict) and answer.get("error"):
+            return "the platform refused the run: %s" % answer["error"]
+        if not isinstance(answer, dict) or not answer.get("_jobId"):
+            return "the run was accepted but no job was queued (no _jobId in the answer; another run may be in progress)"
+        return None

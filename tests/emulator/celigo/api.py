@@ -48,8 +48,24 @@ def _string_list(body, field):
     return values
 
 
+class _Gateway503:  # pylint: disable=too-few-public-methods
+    """What the request log names a ``server_error_every`` reply by (a fault rule's ``action``)."""
+    action = "server_error_every"
+
+
+JOB_LIST_FILTERS = ("_integrationId", "_flowId", "_exportId", "_importId", "_flowJobId", "createdAt_gte", "createdAt_lte")
+
+
 class CeligoApp(EmulatorApp):
-    switch_defaults = {"page_size": 100, "flow_page_size": 100, "job_seconds": 0.3}
+    # Other actors and slow platforms, each a switch (sources in docs/platforms/celigo.md, "Other actors"):
+    # retry_original: "resolved" (walkthrough) or "stays_open" (ref retryFlowStepErrors) - what a retried error does;
+    # jobs_by_time_only: a retry job advances by time only (job_seconds), not by being polled: a slow asynchronous job;
+    # auto_retry: the platform retries an error itself at its retryAt (ref FlowStepError.retryAt);
+    # other_actor: {"resolve_every", "retry_every", "cancel_every"}: a colleague acting after our listing;
+    # server_error_every: every n-th API request is answered 503, a write after it was processed (a gateway that lost
+    # the backend's answer).
+    switch_defaults = {"page_size": 100, "flow_page_size": 100, "job_seconds": 0.3, "retry_original": "resolved",
+                       "jobs_by_time_only": False, "auto_retry": True, "other_actor": None, "server_error_every": 0}
 
     def __init__(self, scenario=None, **switches):
         super().__init__(**switches)
@@ -70,6 +86,7 @@ class CeligoApp(EmulatorApp):
         route("POST", "/v1/flows/{flow}/{step}/retry_with_exponential_decay", self.retry)
         route("GET", "/v1/flows/{flow}/{step}/{key}/data", self.retry_data)
         route("PUT", "/v1/flows/{flow}/{step}/{key}/data", self.put_retry_data)
+        route("GET", "/v1/jobs", self.list_jobs)
         route("GET", "/v1/jobs/{job}", self.get_job)
         route("GET", "/v1/connections/{connection}", self.get_connection)
 
@@ -85,6 +102,17 @@ class CeligoApp(EmulatorApp):
 
     def before_request(self):
         self.state.advance_jobs()
+
+    def process(self, request, number, fault):
+        every = int(self.switches.get("server_error_every") or 0)
+        rate_every = int(self.switches.get("rate_limit_every") or 0)
+        if not every or number % every or fault is not None or (rate_every and number % rate_every == 0):
+            return super().process(request, number, fault)
+        if request.method != "GET":
+            self.dispatch(request)  # the backend took the write; the gateway lost its answer
+        reply = Reply(503, {"errors": [{"code": "service_unavailable", "message": "Service Unavailable"}]}, injected=True)
+        self.log(request, 503, _Gateway503)
+        return reply
 
     def load(self, scenario):
         self.state.load(scenario)
@@ -135,6 +163,19 @@ class CeligoApp(EmulatorApp):
             request.json()
         return Reply(200, {"_jobId": self.state.run_flow(request.params["flow"])})
 
+    def list_jobs(self, request):
+        """``GET /v1/jobs`` as Celigo's web client asks for a step's retries (``_flowId``, ``type=retry``, ``status``
+        repeated, ``_importId`` or ``_exportId``); a parent-job listing without any of the required filters is 400
+        ``invalid_query`` (developer.celigo.com jobs reference)."""
+        if not any(request.arg(name) for name in JOB_LIST_FILTERS):
+            raise ApiError(400, "invalid_query", "One of %s is required" % ", ".join(JOB_LIST_FILTERS))
+        flow_id = request.arg("_flowId")
+        if not flow_id:
+            return Reply(200, [])
+        step_id = request.arg("_importId") or request.arg("_exportId")
+        statuses = set(request.query.get("status") or ())
+        return Reply(200, self.state.retry_jobs(flow_id, step_id, statuses, request.arg("type")))
+
     def get_job(self, request):
         return Reply(200, self.state.poll_job(request.params["job"]))
 
@@ -152,6 +193,8 @@ class CeligoApp(EmulatorApp):
         errors, last, more = self.state.error_page(flow_id, step_id, kind == "resolved", after,
                                                    max(1, int(self.switch("page_size"))), keep)
         body = {kind: errors}
+        if kind == "errors" and not more:  # the step's listing is complete: the other_actor switch may act now
+            self.state.listed(flow_id, step_id)
         if more:  # omitted (never null) on the last page
             body["nextPageURL"] = "%s/v1/flows/%s/%s/%s?pageToken=%d" % (
                 API_PREFIX, quote(flow_id, safe=""), quote(step_id, safe=""), kind, last)

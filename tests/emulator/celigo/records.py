@@ -59,6 +59,8 @@ class ErrorRecord:
         record.occurredAt = when
         record.fail_again = self.fail_again - 1
         record.resolvedAt = record.resolvedBy = None
+        if self.extra and "retryAt" in self.extra:  # the platform's schedule was for the original error
+            record.extra = {key: value for key, value in self.extra.items() if key != "retryAt"} or None
         return record
 
     def to_api(self):
@@ -172,9 +174,12 @@ class StepErrors:
 
 class Job:
     __slots__ = ("id", "type", "flow_id", "step_id", "records", "created", "created_at", "polls", "stage",
-                 "started_at", "ended_at", "num_success", "num_error")
+                 "started_at", "ended_at", "num_success", "num_error", "step_kind", "user_id", "status_override")
 
-    def __init__(self, job_type, flow_id, step_id=None, records=()):
+    def __init__(self, job_type, flow_id, step_id=None, records=(), step_kind=None, user_id=None):
+        self.step_kind = step_kind  # "export" | "import": the job lists under _exportId / _importId
+        self.user_id = user_id
+        self.status_override = None  # "canceled" when another actor canceled it
         self.id = new_object_id()
         self.type = job_type
         self.flow_id = flow_id
@@ -189,13 +194,21 @@ class Job:
 
     @property
     def status(self):
-        return JOB_STAGES[self.stage]
+        return self.status_override or JOB_STAGES[self.stage]
+
+    @property
+    def done(self):
+        return self.stage == 2 or self.status_override is not None
 
     def view(self):
         out = {"_id": self.id, "type": self.type, "status": self.status, "_flowId": self.flow_id,
                "createdAt": self.created_at, "lastModified": self.ended_at or self.started_at or self.created_at}
+        if self.user_id:
+            out["_userId"] = self.user_id
         if self.step_id:
             out["_expOrImpId"] = self.step_id
+            if self.step_kind:
+                out["_exportId" if self.step_kind == "export" else "_importId"] = self.step_id
         if self.started_at:
             out["startedAt"] = self.started_at
         if self.stage == 2:

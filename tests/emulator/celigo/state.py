@@ -9,7 +9,7 @@ import time
 import zlib
 
 from ..core.state import EmulatorState
-from ..core.app import ApiError, now_iso
+from ..core.app import ApiError, now_iso, parse_iso
 from .records import ErrorRecord, Job, StepErrors
 
 DEFAULT_TOKEN = "emulator-token"
@@ -31,7 +31,8 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
     """The Celigo emulator's state (see ``EmulatorState``)."""
 
     SWITCHES = {"job_seconds": 0.3}
-
+    OTHER_USER_ID = "5f00000000000000000000aa"  # the colleague (another actor) who resolves, retries or cancels
+    SYSTEM_USER_ID = "5f00000000000000000000ff"  # the platform itself (its scheduled retries at retryAt)
     # Loading and exporting.
 
     def load(self, scenario):
@@ -53,6 +54,9 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
             self.errors, self.jobs, self.pending = {}, {}, []
             self.retry_counts, self.runs, self.retry_payloads = {}, {}, {}
             self.retry_envelopes, self.retry_data_puts = {}, {}  # envelopes replaced by PUT .../data, PUTs per key
+            # Other actors (switches, see docs/platforms/celigo.md): the platform's own retries at retryAt, a colleague
+            self.auto_retry_counts, self.other_actor_keys, self.other_actor_steps = {}, {}, set()
+            self.scheduled, self.canceled_jobs, self._retry_jobs_seen = [], [], 0
             self._seq = 0
             self._load_errors(scenario.get("errors", []))
 
@@ -92,11 +96,24 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
             if raw.get("retry_data") is not None and record.retryDataKey:
                 self.retry_payloads[(record.flow_id, record.step_id, record.retryDataKey)] = raw["retry_data"]
             buckets.setdefault((record.flow_id, record.step_id), []).append(record)
+            if record.extra and record.extra.get("retryAt") and not record.resolvedAt and record.retryDataKey:
+                self.scheduled.append(record)
         for (flow_id, step_id), records in buckets.items():
             records.sort(key=lambda item: (item.occurredAt, item.errorId))
             step = self._step_errors(flow_id, step_id)
             for record in records:
                 (step.add_resolved if record.resolvedAt else step.add_open)(self._next_seq(), record)
+
+    def add_errors(self, errors):
+        """Errors that occur while the emulator serves (an outage under way, see ``live.new_errors``): scenario errors
+        added after those already there, leaving jobs, retry counts and everything else as they are."""
+        with self.lock:
+            known = set(record.errorId for step in self.errors.values()
+                        for records in (step.open.live, step.resolved.live) for record in records.values())
+            clash = [raw["errorId"] for raw in errors if raw["errorId"] in known]
+            if clash:
+                raise ValueError("duplicate errorId %s" % clash[0])
+            self._load_errors(errors)
 
     def to_scenario(self):
         """The current state as a scenario (open and resolved errors, connection overrides)."""
@@ -255,27 +272,63 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
                     moved += 1
             return moved
 
-    def retry(self, flow_id, step_id, keys):
-        """Queue a retry job for the open errors carrying ``keys``; None when no key matched (the 204 case)."""
+    def retry(self, flow_id, step_id, keys, by=None, counts=None):
+        """Queue a retry job for the open errors carrying ``keys``; None when no key matched (the 204 case).
+
+        ``retry_original`` switch: ``resolved`` (the walkthrough: the retried errors leave the open list at once and
+        are filed as resolved; a failure comes back under a new errorId) or ``stays_open`` (the reference: the
+        original stays open while the job runs and after a failure, beside the new error)."""
         with self.lock:
             step = self.require_step(flow_id, step_id)
             # The reference documents 422 inactive_flow for retry_with_exponential_decay; plain retry gets it too.
             if self.flows[flow_id].get("disabled"):
                 raise ApiError(422, "inactive_flow", "Flow is disabled. Enable the flow before retrying.")
+            counts = self.retry_counts if counts is None else counts
             matched = []
             for key in dict.fromkeys(keys):
                 ids = step.open_keys.get(key)
                 if ids:
                     matched.extend(ids)
-                    self.retry_counts[key] = self.retry_counts.get(key, 0) + 1
+                    counts[key] = counts.get(key, 0) + 1
             if not matched:
                 return None
-            # Accepted errors leave the open list at once (in flight, like "retrying" in the UI); the job
-            # files them as resolved when it completes, and those that fail again come back under a new errorId.
-            job = Job("retry", flow_id, step_id, [step.take(error_id) for error_id in matched])
+            stays_open = self.switches.get("retry_original") == "stays_open"
+            records = [step.open.live[error_id] for error_id in matched] if stays_open else \
+                [step.take(error_id) for error_id in matched]
+            job = Job("retry", flow_id, step_id, records, self.steps[flow_id][step_id][0], by or self.user_id)
             self.jobs[job.id] = job
             self.pending.append(job)
             return job.view()
+
+    def listed(self, flow_id, step_id):
+        """The ``other_actor`` switch: right after the first full listing of a step's open errors (its last page
+        served), a colleague acts on the step's open keys: every ``resolve_every``-th key resolved, every
+        ``retry_every``-th retried by them (their retry job runs like ours)."""
+        actor = self.switches.get("other_actor") or {}
+        with self.lock:
+            if actor and (flow_id, step_id) not in self.other_actor_steps:
+                self._other_actor(flow_id, step_id, self._step_errors(flow_id, step_id), actor)
+
+    def _other_actor(self, flow_id, step_id, step, actor):
+        self.other_actor_steps.add((flow_id, step_id))
+        resolve_every, retry_every = int(actor.get("resolve_every") or 0), int(actor.get("retry_every") or 0)
+        when = now_iso()
+        for number, key in enumerate(list(step.open_keys), 1):
+            if resolve_every and number % resolve_every == 0:
+                for error_id in list(step.open_keys.get(key, ())):
+                    step.resolve(error_id, self._next_seq(), when, self.OTHER_USER_ID)
+                self.other_actor_keys[key] = "resolved"
+            elif retry_every and number % retry_every == 0:
+                self.retry(flow_id, step_id, [key], by=self.OTHER_USER_ID, counts=self.auto_retry_counts)
+                self.other_actor_keys[key] = "retried"
+
+    def retry_jobs(self, flow_id, step_id=None, statuses=(), job_type=None):
+        """Jobs as GET /v1/jobs lists them (newest first), filtered like Celigo's web client asks."""
+        with self.lock:
+            self.flow(flow_id)
+            jobs = [job for job in self.jobs.values() if job.flow_id == flow_id and (not job_type or job.type == job_type)
+                    and (step_id is None or job.step_id == step_id) and (not statuses or job.status in statuses)]
+            return [job.view() for job in sorted(jobs, key=lambda job: job.created, reverse=True)]
 
     def retry_data(self, flow_id, step_id, key):
         with self.lock:
@@ -322,9 +375,24 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
 
     def advance_jobs(self):
         with self.lock:
+            if self.scheduled:
+                self._auto_retries()
             if self.pending:
                 for job in list(self.pending):
                     self._advance(job)
+
+    def _auto_retries(self):
+        """The platform's own retry of an error at its ``retryAt`` (ref FlowStepError.retryAt: "When the platform is
+        scheduled to auto-retry this error"), with the ``auto_retry`` switch on: a retry job of the platform's."""
+        if not self.switches.get("auto_retry", True):
+            return
+        now = time.time()
+        due = [record for record in self.scheduled if parse_iso(record.extra["retryAt"]).timestamp() <= now]
+        for record in due:
+            self.scheduled.remove(record)
+            step = self._step_errors(record.flow_id, record.step_id)
+            if step.open.live.get(record.errorId) is record:
+                self.retry(record.flow_id, record.step_id, [record.retryDataKey], by=self.SYSTEM_USER_ID, counts=self.auto_retry_counts)
 
     def poll_job(self, job_id):
         with self.lock:
@@ -340,12 +408,32 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
         seconds = float(self.switches.get("job_seconds", 0.3))
         elapsed = time.monotonic() - job.created
         by_time = 2 if elapsed >= seconds else (1 if elapsed >= seconds / 2 else 0)
-        while job.stage < min(2, max(by_time, job.polls)):
+        by_polls = 0 if self.switches.get("jobs_by_time_only") else job.polls  # a slow asynchronous job: time only
+        while job in self.pending and job.stage < min(2, max(by_time, by_polls)):
             job.stage += 1
             if job.stage == 1:
                 job.started_at = now_iso()
+                self._maybe_cancel(job)
             else:
                 self._finish(job)
+
+    def _maybe_cancel(self, job):
+        """``other_actor.cancel_every``: a colleague cancels every n-th of our retry jobs once it runs ("you can cancel a
+        retry any time before the retry is completed", docs.celigo.com "Retry or resolve errors"): its errors stay
+        (or come back) open under their own ids, the job ends ``canceled``."""
+        every = int((self.switches.get("other_actor") or {}).get("cancel_every") or 0)
+        if job.type != "retry" or job.user_id != self.user_id or not every:
+            return
+        self._retry_jobs_seen += 1
+        if self._retry_jobs_seen % every:
+            return
+        job.status_override, job.ended_at = "canceled", now_iso()
+        self.pending.remove(job)
+        self.canceled_jobs.append(job.id)
+        step = self._step_errors(job.flow_id, job.step_id)
+        for record in job.records:
+            if step.open.live.get(record.errorId) is not record:
+                step.add_open(self._next_seq(), record)
 
     def _finish(self, job):
         when = now_iso()
@@ -354,12 +442,24 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
         if job.type != "retry":
             return
         step = self._step_errors(job.flow_id, job.step_id)
+        stays_open = self.switches.get("retry_original") == "stays_open"
+        by_key = {}
         for record in job.records:
-            step.settle(record, self._next_seq(), when, self.user_id)
-            if record.fail_again > 0 or not self._data_fixed(record):
-                step.add_open(self._next_seq(), record.failed_again(when))
+            by_key.setdefault(record.retryDataKey, []).append(record)
+        for records in by_key.values():  # one record per key: one outcome, at most one new error
+            newest = records[-1]
+            if min(record.fail_again for record in records) > 0 or not self._data_fixed(newest):
+                if not stays_open:
+                    for record in records:
+                        step.settle(record, self._next_seq(), when, self.user_id)
+                step.add_open(self._next_seq(), newest.failed_again(when))
                 job.num_error += 1
             else:
+                for record in records:
+                    if stays_open:
+                        step.resolve(record.errorId, self._next_seq(), when, job.user_id)
+                    else:
+                        step.settle(record, self._next_seq(), when, job.user_id)
                 job.num_success += 1
 
     # Admin.

@@ -165,3 +165,14 @@ def test_every_action_is_reachable_and_every_move_names_known_actions():
                   states.REPLAY_ACTIONS):
         assert set(names) <= set(states.ACTIONS)
     assert set(states.RETRY_OUTCOMES) <= set(states.OUTCOMES)
+
+
+def test_a_key_listed_with_two_open_errors_is_counted_once_and_keeps_both_ids(tmp_path):
+    ledger = Ledger([{"_id": "f", "name": "f"}], ("to_retry",), directory=str(tmp_path))
+    assert ledger.add("f", "s", "k1", "e1", "to_retry") is True
+    assert ledger.add("f", "s", "k1", "e2", "to_retry") is False
+    assert ledger.add("f", "s", "k1", "e2", "to_retry") is False
+    assert len(ledger) == 1 and ledger.counts()["to_retry"] == 1
+    assert ledger.error_ids("k1") == ["e1", "e2"] and ledger.error_id("k1") == "e2"
+    assert ledger.error_ids_of(["k1"]) == {"k1": frozenset({"e1", "e2"})}
+    assert next(ledger.key_records("retryDataKey"))["errorIds"] == ["e1", "e2"]

@@ -18,6 +18,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base impor
 from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_retry
 
 from ansible_collections.flowops.ipaas.tests.unit.plugins.modules.fake_platform import FakeAdapter, FakeModule, run_with
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import key_outcome
 
 
 def module(**params):
@@ -120,3 +121,22 @@ def test_bad_numbers_are_refused_in_one_line_before_any_request(platform, params
                                     {"canary_keys": 1, "max_failed_again_ratio": 0}, {"canary_keys": 1, "max_failed_again_ratio": 1}])
 def test_numbers_at_the_edges_are_taken(platform, params):
     assert run_with(flow_errors_retry.run, module(**params), platform)["counts"]["retried"] == 8
+
+
+# -- issue #25: the reconcile rule over every open error id of a key --------------------------------
+
+
+@pytest.mark.parametrize("open_now, job, expected", [
+    ({"e1", "e2"}, ("completed", True), "failed_again"),  # the original stays open beside a new error
+    ({"e2"}, ("completed", True), "failed_again"),  # the original resolved, a new error open
+    (set(), ("completed", True), "succeeded"),
+    ({"e1"}, ("completed", True), "pending"),  # only the listed id, after the job finished
+    (set(), ("running", False), "pending"),
+    ({"e1"}, ("canceled", True), "not_recovered"),
+    (set(), ("failed", True), "not_recovered"),  # gone, but the platform reported no success
+])
+def test_key_outcome_is_what_the_platform_shows(open_now, job, expected):
+    outcome, status = key_outcome(frozenset(open_now), frozenset({"e1"}), *job)
+    assert outcome == expected
+    if expected == "not_recovered":
+        assert job[0] in status

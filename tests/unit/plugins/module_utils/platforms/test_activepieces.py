@@ -409,8 +409,8 @@ def test_an_unreadable_bulk_retry_answer_is_settled_never_resent(adapter, fake, 
     same_id_setup(adapter, fake, answer)
     fake.routes[("GET", RUNS)] = [(200, page([run("r1"), run("r2")])), (200, page([run("r1"), run("r2")])),
                                   (200, page([run("r1", "QUEUED"), run("r2")]))]
-    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "retry", listed={"r1": "r1@2026-11-20T04:00:02.000Z",
-                                                                              "r2": "r2@2026-11-20T04:00:02.000Z"})
+    listed = {"r1": "r1@2026-11-20T04:00:02.000Z", "r2": "r2@2026-11-20T04:00:02.000Z"}
+    job = adapter.retry("flowA", PSEUDO_STEP, ["r1", "r2"], "retry", listed=listed)
     assert job["_id"] == "r1" and list(job["in_doubt"]) == ["r2"] and "POST /v1/flow-runs/retry: HTTP 200" in job["in_doubt"]["r2"]
     assert len(fake.posts()) == 1 and 60 <= sum(fake.slept) <= 70  # bounded: twice the client timeout
     assert adapter.retry("flowA", PSEUDO_STEP, ["r2"], "retry")["in_doubt"] and len(fake.posts()) == 1

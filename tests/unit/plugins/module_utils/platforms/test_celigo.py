@@ -417,3 +417,39 @@ def test_malformed_descendants_fail(fake, adapter, body, match):
 def test_a_connection_lookup_answered_empty_fails(fake, adapter):
     fake.answer("GET", "/v1/connections/c1", {})
     _fails(lambda: adapter.get_connection("c1"), "GET /v1/connections/c1: unexpected response: the connection: _id is missing")
+
+
+# -- issue #25: legacy flows, the retry job listing, smoke-run answers ---------------------------------
+
+
+def test_legacy_flow_steps():
+    # ref flow schema "Legacy field": a simple flow with one export and one import and no pageGenerators
+    assert step_refs({"_id": "f", "_exportId": "e1", "_importId": "i1"}) == [
+        {"_id": "e1", "type": "export"}, {"_id": "i1", "type": "import"}]
+    assert step_refs({"_id": "f", "_exportId": "e1", "pageGenerators": [{"_exportId": "e1"}],
+                      "pageProcessors": [{"_importId": "i2"}]}) == [{"_id": "e1", "type": "export"}, {"_id": "i2", "type": "import"}]
+
+
+def test_retry_jobs_running_asks_like_the_web_client_and_keeps_unfinished_jobs(adapter, fake):
+    fake.answer("GET", "/v1/flows/f1", {"_id": "f1", "pageGenerators": [{"_exportId": "e1"}],
+                                        "pageProcessors": [{"_importId": "i1"}]})
+    fake.answer("GET", "/v1/flows/f1/descendants", {"exports": [], "imports": []})
+    fake.answer("GET", "/v1/jobs", [{"_id": "j1", "status": "running"}, {"_id": "j2", "status": "completed"}])
+    assert [job["_id"] for job in adapter.retry_jobs_running("f1", "e1")] == ["j1"]
+    assert adapter.retry_jobs_running("f1", "i1")[0]["done"] is False
+    listings = [call["params"] for call in fake.calls if call["path"] == "/v1/jobs"]
+    assert listings[0] == [("_flowId", "f1"), ("type", "retry"), ("status", "queued"), ("status", "running"),
+                           ("status", "retrying"), ("status", "canceling"), ("_exportId", "e1")]
+    assert listings[1][-1] == ("_importId", "i1")
+
+
+@pytest.mark.parametrize("answer, started", [
+    ({"_jobId": "j1"}, True),
+    ([{"_jobId": "j1"}, {"_jobId": "j2"}], True),
+    ({"error": "Flow is disabled"}, False),
+    ({}, False),
+    (None, False),
+    ([{"_jobId": "j1"}, {"error": "another run in progress"}], False),
+])
+def test_a_run_answer_without_a_job_or_with_an_error_is_not_started(adapter, answer, started):
+    assert (adapter.run_not_started(answer) is None) is started
