@@ -12,21 +12,22 @@ class ModuleDocFragment(object):
 options:
   flow_ids:
     description:
-      - Ids of the flows to work on.
-      - At least one of O(flow_ids), O(abstract_flow_id) or O(integration_id) is required.
+      - Ids of the flows to work on (Cloudflare workflow names, SuperAI flow ids).
+      - A module needs at least one of O(flow_ids), O(abstract_flow_id) or O(integration_id); the
+        P(flowops.ipaas.flows#inventory) inventory plugin lists every flow of the account without them.
     type: list
     elements: str
     default: []
   abstract_flow_id:
     description:
-      - Id of an abstract (multi-instance) flow, or a list of them; every instance is included.
+      - Id of an abstract (multi-instance) flow (Celigo), or a list of them; every instance is included.
     type: list
     elements: str
     default: []
     aliases: [abstract_flow_ids]
   integration_id:
     description:
-      - Include every flow of this integration.
+      - Include every flow of this integration (Celigo), folder or project (Activepieces) or Worker script (Cloudflare).
     type: str
 """
 

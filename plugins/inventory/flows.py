@@ -29,6 +29,7 @@ description:
   - The configuration file name must end with C(flowops.yml) or C(flowops.yaml).
 extends_documentation_fragment:
   - flowops.ipaas.connection
+  - flowops.ipaas.selection
   - constructed
   - inventory_cache
 options:
@@ -37,21 +38,6 @@ options:
     type: str
     required: true
     choices: [flowops.ipaas.flows]
-  flow_ids:
-    description: Flow ids to list (Cloudflare workflow names, SuperAI flow ids).
-    type: list
-    elements: str
-    default: []
-  abstract_flow_id:
-    description: Abstract flow ids (Celigo); every instance of each is a host.
-    type: list
-    elements: str
-    default: []
-    aliases: [abstract_flow_ids]
-  integration_id:
-    description:
-      - Every flow of this integration (Celigo), folder or project (Activepieces) or Worker script (Cloudflare).
-    type: str
   include_error_counts:
     description:
       - Read each flow's open errors (one request per flow) for C(flowops_flow.open_errors),

@@ -127,6 +127,8 @@ def _names(keys):
 
 class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance-attributes
     name = "activepieces"
+    required_scope = "project_id"
+    refused_selections = {"abstract_flow_id": "select flows with flow_ids or integration_id (the project id, or a folder id)"}
     pseudo_step = {"_id": PSEUDO_STEP, "name": "Flow runs", "type": "run"}
     # Paths start with /v1 under /api; a self-hosted server is https://<host>/api (api_url).
     regions = {"cloud": "https://cloud.activepieces.com/api"}
@@ -149,13 +151,10 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         self._chunk = WAVE  # runs in the next bulk retry request, from the time the last wave took
         self._identity = {}  # run id -> its errorId when last read before a write
 
+
     @classmethod
     def validate(cls, params):
-        if not params.get("project_id"):
-            raise ValidationError("project_id: platform 'activepieces' needs the project id; set project_id or FLOWOPS_PROJECT_ID")
-        if params.get("abstract_flow_id"):
-            raise UnsupportedOperation(cls.name, "abstract_flow_id", "select flows with flow_ids or integration_id "
-                                       "(the project id, or a folder id)")
+        super(ActivepiecesAdapter, cls).validate(params)
         if [step for step in params.get("step_ids") or [] if step != PSEUDO_STEP]:
             raise ValidationError("step_ids: platform 'activepieces' has one pseudo step per flow (%s); select the "
                                   "failed step with sources instead" % PSEUDO_STEP)

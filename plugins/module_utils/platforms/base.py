@@ -209,9 +209,22 @@ class PlatformAdapter:
         for item in pager.items(self.fetch, path, params, max_pages=self.client.max_pages):
             yield require_fields(item, fields, what, "GET", path)
 
+    # The connection option naming the account scope a platform needs (``project_id``, ``account_id``), if any.
+    required_scope = None
+    # Selection options the platform cannot take -> what to say instead (checked before any request).
+    refused_selections = {}
+
     @classmethod
     def validate(cls, params):
-        """Platform-specific checks of the connection options (e.g. a required project id), before any request."""
+        """Platform checks of the options (a required scope, selections it cannot take), before any request;
+        a platform with more to check extends it."""
+        if cls.required_scope and not params.get(cls.required_scope):
+            raise ValidationError("%s: platform '%s' needs the %s; set %s or FLOWOPS_%s" % (
+                cls.required_scope, cls.name, cls.required_scope.replace("_", " "), cls.required_scope,
+                cls.required_scope.upper()))
+        for option, hint in sorted(cls.refused_selections.items()):
+            if params.get(option):
+                raise UnsupportedOperation(cls.name, option, hint)
 
     @classmethod
     def base_url(cls, api_url, region):

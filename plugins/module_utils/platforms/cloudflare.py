@@ -107,6 +107,8 @@ def _flow_record(raw):
 
 class CloudflareAdapter(PlatformAdapter):
     name = "cloudflare"
+    required_scope = "account_id"
+    refused_selections = {"abstract_flow_id": "select workflows by name with flow_ids or by Worker script with integration_id"}
     pseudo_step = {"_id": PSEUDO_STEP, "name": "workflow instances", "type": "instances"}
     # One global host; paths below are relative to the /client/v4 prefix.
     regions = {"global": "https://api.cloudflare.com/client/v4"}
@@ -128,13 +130,10 @@ class CloudflareAdapter(PlatformAdapter):
         self._seen = {}  # job id -> the status its instance was last read in (``deleted``: gone)
         self._ended = {}  # job id -> the end time of the failure it restarted
 
+
     @classmethod
     def validate(cls, params):
-        if not params.get("account_id"):
-            raise ValidationError("account_id: platform 'cloudflare' needs the account id; set account_id or FLOWOPS_ACCOUNT_ID")
-        if params.get("abstract_flow_id"):
-            raise UnsupportedOperation(cls.name, "abstract_flow_id",
-                                       "select workflows by name with flow_ids or by Worker script with integration_id")
+        super(CloudflareAdapter, cls).validate(params)
         if params.get("resolved"):
             raise UnsupportedOperation(cls.name, "resolved: true", RESOLVED_HINT)
 

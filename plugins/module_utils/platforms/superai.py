@@ -114,11 +114,12 @@ class SuperAIAdapter(PlatformAdapter):
         self._before = {}  # execution id -> updated_at of the failure it was re-executed from
         self._seen = {}  # execution id (job) -> the status it was last read in ("queued": not begun yet)
 
+    refused_selections = dict.fromkeys(("abstract_flow_id", "integration_id"),
+                                       "SuperAI has no abstract flows or integrations; select flows with flow_ids")
+
     @classmethod
     def validate(cls, params):
-        for option in ("abstract_flow_id", "integration_id"):
-            if params.get(option):
-                raise UnsupportedOperation(cls.name, option, "SuperAI has no abstract flows or integrations; select flows with flow_ids")
+        super(SuperAIAdapter, cls).validate(params)
         if params.get("resolved"):
             raise UnsupportedOperation(cls.name, "resolved", NO_RESOLVED_LISTING)
 
