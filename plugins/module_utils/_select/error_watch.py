@@ -231,6 +231,7 @@ class ErrorWatch:
         moment, tick = self.now(), self.clock()
         try:
             flows = self._resolve_flows()
+            self.flows = flows  # the flows watched, named by an outage that cuts this very poll short
             with ThreadPoolExecutor(max_workers=min(self.workers, max(1, len(flows)))) as pool:
                 read = list(pool.map(self._read_flow, flows))
         except (FlowOpsError, OSError) as exc:  # OSError: a network failure below the client (requests' errors are)
@@ -238,7 +239,6 @@ class ErrorWatch:
         events = []
         self.outage_since = None
         self.polls += 1
-        self.flows = flows
         tally, open_errors = Tally(self.options["max_samples"]), 0
         marks = {}
         for flow_marks, flow_tally, flow_open in read:

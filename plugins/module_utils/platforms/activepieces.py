@@ -27,7 +27,7 @@ import time
 from datetime import timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, counted_summary, error_record,
@@ -150,7 +150,6 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         self._statuses = FAILED_STATUSES  # the failed statuses this server takes in a filter
         self._chunk = WAVE  # runs in the next bulk retry request, from the time the last wave took
         self._identity = {}  # run id -> its errorId when last read before a write
-
 
     @classmethod
     def validate(cls, params):

@@ -20,7 +20,7 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import classify_message
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import CursorPager, NumberedPager, _next_marker
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
     OPTIONAL_LIST, OPTIONAL_OBJECT, OPTIONAL_STRING, STRING, PlatformAdapter, batched, count, error_record, flow_record,
@@ -129,7 +129,6 @@ class CloudflareAdapter(PlatformAdapter):
         self._unknown_jobs = set()  # jobs last seen in a status the collection does not know
         self._seen = {}  # job id -> the status its instance was last read in (``deleted``: gone)
         self._ended = {}  # job id -> the end time of the failure it restarted
-
 
     @classmethod
     def validate(cls, params):
