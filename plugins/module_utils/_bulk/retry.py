@@ -81,7 +81,7 @@ class BatchSender:
         self.options = options or {}
         self.journal = journal
         self._lock = threading.Lock()
-        self._flows = {}  # flow -> [lock, {step: [running jobs]} or None before the check]
+        self._scopes = {}  # integration (or flow) -> [lock, {(flow, step): [running jobs]} or None before the check]
         self._changed = {}  # (flow, step) -> {key: reason}, for steps another actor's retry job was running on
 
     def __call__(self, batch):
@@ -107,16 +107,19 @@ class BatchSender:
             return self._settle(flow_id, step_id, keys, exc)
 
     def _others_at_work(self, flow_id, step_id):
-        """``{key: reason}`` of the step's keys another actor's retry took since the listing. Before the flow's first
-        batch one listing of its unfinished retry jobs (none of ours yet) tells which steps another actor is retrying;
-        for such a step, wait for those jobs like a settle, read its open errors once, and leave alone every key whose
-        open errors are no longer exactly those listed. Retrying them too would process their records twice."""
+        """``{key: reason}`` of the step's keys another actor's retry took since the listing. Before the first batch of
+        an integration (or of a flow outside one), one listing of its unfinished retry jobs (none of ours yet) tells
+        which steps another actor is retrying; for such a step, wait for those jobs like a settle, read its open errors
+        once, and leave alone every key whose open errors are no longer exactly those listed. Retrying them too would
+        process their records twice."""
+        integration_id = (self.ledger.flows.get(flow_id) or {}).get("_integrationId")
+        scope = ("integration", integration_id) if integration_id else ("flow", flow_id)
         with self._lock:
-            entry = self._flows.setdefault(flow_id, [threading.Lock(), None])
+            entry = self._scopes.setdefault(scope, [threading.Lock(), None])
         with entry[0]:
             if entry[1] is None:
-                entry[1] = self.adapter.retry_jobs_running_in_flow(flow_id) or {}
-            if not entry[1].get(step_id):
+                entry[1] = self.adapter.retry_jobs_running_in(flow_id=flow_id, integration_id=integration_id) or {}
+            if not entry[1].get((flow_id, step_id)):
                 return {}
             if (flow_id, step_id) not in self._changed:
                 keys = [key for group, keys in self.ledger.groups(TO_RETRY) if group == (flow_id, step_id) for key in keys]

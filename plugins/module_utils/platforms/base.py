@@ -306,9 +306,9 @@ class PlatformAdapter:
         engine waits until this is empty before it reads the step's open errors as the platform's decision."""
         return None
 
-    def retry_jobs_running_in_flow(self, flow_id):
-        """``{step_id: [unfinished retry job, ...]}`` of the whole flow in one request, or None when the platform has no
-        such listing: before the first batch of a flow, a retry another actor has running on one of its steps."""
+    def retry_jobs_running_in(self, flow_id=None, integration_id=None):
+        """``{(flow_id, step_id): [unfinished retry job, ...]}`` of a whole integration (or of one flow) in one request,
+        or None when the platform has no such listing: before the first batch, a retry another actor has running."""
         return None
 
     def resolve(self, flow_id, step_id, error_ids):

@@ -199,17 +199,19 @@ class CeligoAdapter(PlatformAdapter):
         jobs = [require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs") for job in objects(body, "the jobs", "GET", "/v1/jobs")]
         return [self._job(job) for job in jobs if job.get("status") not in JOB_DONE]
 
-    def retry_jobs_running_in_flow(self, flow_id):
-        """The same listing for every step of the flow at once (``_flowId`` alone is a filter the jobs reference
-        accepts), grouped by the step each job names (``_importId``, ``_exportId`` or ``_expOrImpId``)."""
-        params = [("_flowId", flow_id), ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
+    def retry_jobs_running_in(self, flow_id=None, integration_id=None):
+        """The same listing for a whole integration (``_integrationId``) or flow (``_flowId``) at once: each is a filter
+        the jobs reference accepts alone (celigo/integrator-api-docs job.md; developer.celigo.com "List all jobs").
+        Grouped by the flow and step each job names (``_importId``, ``_exportId`` or ``_expOrImpId``)."""
+        scope = ("_integrationId", integration_id) if integration_id else ("_flowId", flow_id)
+        params = [scope, ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
         body = self.client.request("GET", "/v1/jobs", params=params).body
         by_step = {}
         for job in objects(body, "the jobs", "GET", "/v1/jobs"):
             require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs")
             step_id = job.get("_importId") or job.get("_exportId") or job.get("_expOrImpId")
             if job.get("status") not in JOB_DONE and step_id:
-                by_step.setdefault(step_id, []).append(self._job(job))
+                by_step.setdefault((job.get("_flowId") or flow_id, step_id), []).append(self._job(job))
         return by_step
 
     def resolve(self, flow_id, step_id, error_ids):

@@ -169,12 +169,12 @@ class CeligoApp(EmulatorApp):
         ``invalid_query`` (developer.celigo.com jobs reference)."""
         if not any(request.arg(name) for name in JOB_LIST_FILTERS):
             raise ApiError(400, "invalid_query", "One of %s is required" % ", ".join(JOB_LIST_FILTERS))
-        flow_id = request.arg("_flowId")
-        if not flow_id:
+        flow_id, integration_id = request.arg("_flowId"), request.arg("_integrationId")
+        if not (flow_id or integration_id):
             return Reply(200, [])
         step_id = request.arg("_importId") or request.arg("_exportId")
         statuses = set(request.query.get("status") or ())
-        return Reply(200, self.state.retry_jobs(flow_id, step_id, statuses, request.arg("type")))
+        return Reply(200, self.state.retry_jobs(flow_id, step_id, statuses, request.arg("type"), integration_id))
 
     def get_job(self, request):
         return Reply(200, self.state.poll_job(request.params["job"]))

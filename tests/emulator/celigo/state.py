@@ -322,13 +322,19 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
                 self.retry(flow_id, step_id, [key], by=self.OTHER_USER_ID, counts=self.auto_retry_counts)
                 self.other_actor_keys[key] = "retried"
 
-    def retry_jobs(self, flow_id, step_id=None, statuses=(), job_type=None):
-        """Jobs as GET /v1/jobs lists them (newest first), filtered like Celigo's web client asks."""
+    def retry_jobs(self, flow_id=None, step_id=None, statuses=(), job_type=None, integration_id=None):
+        """Jobs as GET /v1/jobs lists them (newest first), filtered like Celigo's web client asks: by flow (and step),
+        or by integration (``_integrationId``, one of the filters the jobs reference accepts alone)."""
         with self.lock:
-            self.flow(flow_id)
-            jobs = [job for job in self.jobs.values() if job.flow_id == flow_id and (not job_type or job.type == job_type)
+            if flow_id:
+                self.flow(flow_id)
+            jobs = [job for job in self.jobs.values()
+                    if (not flow_id or job.flow_id == flow_id)
+                    and (not integration_id or self.flows.get(job.flow_id, {}).get("_integrationId") == integration_id)
+                    and (not job_type or job.type == job_type)
                     and (step_id is None or job.step_id == step_id) and (not statuses or job.status in statuses)]
-            return [job.view() for job in sorted(jobs, key=lambda job: job.created, reverse=True)]
+            return [dict(job.view(), _integrationId=self.flows.get(job.flow_id, {}).get("_integrationId"))
+                    for job in sorted(jobs, key=lambda job: job.created, reverse=True)]
 
     def retry_data(self, flow_id, step_id, key):
         with self.lock:
