@@ -443,6 +443,23 @@ def test_retry_jobs_running_asks_like_the_web_client_and_keeps_unfinished_jobs(a
     assert listings[1][-1] == ("_importId", "i1")
 
 
+def test_retry_jobs_running_in_an_integration_is_one_request_grouped_by_flow_and_step(adapter, fake):
+    fake.answer("GET", "/v1/jobs", [
+        {"_id": "j1", "status": "running", "_flowId": "f1", "_importId": "i1"},
+        {"_id": "j2", "status": "queued", "_flowId": "f2", "_exportId": "e2"},
+        {"_id": "j3", "status": "completed", "_flowId": "f1", "_importId": "i1"},
+        {"_id": "j4", "status": "running", "_flowId": "f3", "_expOrImpId": "i3"}])
+    fake.answer("GET", "/v1/jobs", [])  # the second listing
+    running = adapter.retry_jobs_running_in(flow_id="f1", integration_id="int1")
+    assert dict((scope, [job["_id"] for job in jobs]) for scope, jobs in running.items()) == {
+        ("f1", "i1"): ["j1"], ("f2", "e2"): ["j2"], ("f3", "i3"): ["j4"]}
+    assert adapter.retry_jobs_running_in(flow_id="f9") == {}
+    listings = [call["params"] for call in fake.calls if call["path"] == "/v1/jobs"]
+    assert [params[0] for params in listings] == [("_integrationId", "int1"), ("_flowId", "f9")]
+    assert listings[0][1:] == [("type", "retry"), ("status", "queued"), ("status", "running"), ("status", "retrying"),
+                               ("status", "canceling")]
+
+
 @pytest.mark.parametrize("answer, started", [
     ({"_jobId": "j1"}, True),
     ([{"_jobId": "j1"}, {"_jobId": "j2"}], True),
