@@ -14,7 +14,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
-    CHANGED_SINCE_LISTING, FAILED, IN_DOUBT, NOTHING_TO_DO, RETRIED, SUBMITTING, TO_RETRY,
+    CHANGED_SINCE_LISTING, FAILED, IN_DOUBT, NOTHING_TO_DO, RETRIED, SKIPPED_DISABLED, SUBMITTING, TO_RETRY,
 )
 
 
@@ -27,6 +27,18 @@ def _answered(exc):
     id, not JSON): it may have been applied, and a re-read of the open errors cannot tell (a platform may keep a
     retried error open while its job runs), so its keys are in doubt and never sent again."""
     return exc.method not in (None, "GET") and exc.status is not None and 200 <= exc.status < 300
+
+
+def _unsent_action(exc):
+    """``(action, reason)`` a failed retry request leaves its keys at, or None while it may have applied (settle
+    first): a disabled flow, an answer that came but cannot be read (in doubt, never re-sent), or a refusal."""
+    if _is_inactive_flow(exc):
+        return SKIPPED_DISABLED, "flow is disabled (HTTP 422 inactive_flow)"
+    if _answered(exc):
+        return IN_DOUBT, "the retry may have been applied: %s" % exc
+    if not exc.may_have_applied:
+        return FAILED, str(exc)
+    return None
 
 
 def _open_error_ids(adapter, flow_id, step_id):
@@ -98,12 +110,9 @@ class BatchSender:
             keys = [key for key in keys if key not in changed]
             return results + (self._post(flow_id, step_id, keys) if keys else [])
         except FlowOpsError as exc:
-            if _is_inactive_flow(exc):
-                return [(keys, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)")]
-            if _answered(exc):
-                return [(keys, "in_doubt", None, "the retry may have been applied: %s" % exc)]
-            if not exc.may_have_applied:
-                return [(keys, "failed", None, str(exc))]
+            unsent = _unsent_action(exc)
+            if unsent:
+                return [(keys, unsent[0], None, unsent[1])]
             return self._settle(flow_id, step_id, keys, exc)
 
     def _others_at_work(self, flow_id, step_id):
@@ -136,7 +145,7 @@ class BatchSender:
         listed = dict((key, self.ledger.error_id(key)) for key in keys)
         job = self.adapter.retry(flow_id, step_id, keys, self.strategy, self.options, listed=listed)
         if job is None:
-            return [(keys, "nothing_to_do", None, "nothing matched: already retried, resolved or purged")]
+            return [(keys, NOTHING_TO_DO, None, "nothing matched: already retried, resolved or purged")]
         return _split_by_key(keys, job)
 
     def _settle(self, flow_id, step_id, keys, first_error):
@@ -163,11 +172,9 @@ class BatchSender:
                 results.extend(self._post(flow_id, step_id, untouched))
                 return results
             except FlowOpsError as exc:
-                if _is_inactive_flow(exc):
-                    results.append((untouched, "skipped_disabled", None, "flow is disabled (HTTP 422 inactive_flow)"))
-                    return results
-                if _answered(exc) or not exc.may_have_applied:  # answered 2xx unreadable: in doubt; refused: failed
-                    results.append((untouched, IN_DOUBT if _answered(exc) else FAILED, None, str(exc)))
+                unsent = _unsent_action(exc)
+                if unsent:
+                    results.append((untouched, unsent[0], None, unsent[1]))
                     return results
                 waiting, error = untouched, exc
         results.append((waiting, IN_DOUBT, None, "the retry may have been applied (%s); still undecided after %d settle "
@@ -232,7 +239,7 @@ def submit(ctx, strategy, batch_size, options=None, journal=None):
         ctx.progress("retrying", sent, total, running)
     ctx.progress("retrying", sent, total, running, final=True)
     ctx.stop_if_controller_gone("%d keys were retried, %d never sent; resume with run_id %s and the same report_file"
-                                % (ledger.count("retried"), ledger.count(TO_RETRY), ctx.run_id))
+                                % (ledger.count(RETRIED), ledger.count(TO_RETRY), ctx.run_id))
     return jobs
 
 
