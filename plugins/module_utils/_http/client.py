@@ -106,6 +106,7 @@ class Client:
                  timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep, platform=None,
                  max_pages=10000):
         self.base_url = base_url.rstrip("/")
+        self.origin = origin_of(self.base_url)  # every URL handed to the client must go here
         self.platform = platform  # named in the hint a 401 gets
         self.stopped = _never  # true once the run must send nothing more (RunContext sets it)
         self.policy = policy or RetryPolicy()
@@ -117,7 +118,7 @@ class Client:
         self._ceiling = AdaptivePacer(max_requests_per_second, self._wait, _monotonic)
         self.rate_limited_count = 0  # 429s answered to this client
         self._secrets = _secret_forms(token.strip())
-        self.session = _new_session(self.base_url)
+        self.session = _new_session(self.origin)
         self.session.auth = _HeaderAuth(auth_header, auth_prefix + token)
         self.session.verify = validate_certs
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
@@ -137,9 +138,9 @@ class Client:
                                % self.scrub(_snippet(path_or_url.split("?", 1)[0])))
         absolute = bool(urlsplit(path_or_url).scheme)
         url = path_or_url if absolute else urljoin(self.base_url + "/", path_or_url.lstrip("/"))
-        if not same_origin(url, self.base_url):
+        if not same_origin(url, self.origin):
             raise FlowOpsError("refusing to send the API token to %s: it is not the configured host %s"
-                               % (self.scrub(_origin(url) or _snippet(url.split("?", 1)[0])), _origin(self.base_url)))
+                               % (self.scrub(_origin(url) or _snippet(url.split("?", 1)[0])), self.origin[0]))
         return url
 
     # -- requests -------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class Client:
                                            verify=self.session.verify)
             except _OffOriginRedirect as exc:
                 raise FlowOpsError("the server redirected to %s, which is not the configured host %s: not followed, "
-                                   "nothing was sent there" % (self.scrub(exc.target), _origin(self.base_url)),
+                                   "nothing was sent there" % (self.scrub(exc.target), self.origin[0]),
                                    method=method, path=display_path, may_have_applied=not self.policy.is_idempotent(method))
             except requests.exceptions.RequestException as exc:
                 never_sent = _never_reached_server(exc)
@@ -285,8 +286,8 @@ class _OffOriginRedirect(Exception):
         self.target = target
 
 
-def _new_session(base_url):
-    """A Session that follows redirects on the configured origin only (raising ``_OffOriginRedirect`` for any other),
+def _new_session(origin):
+    """A Session that follows redirects on the configured ``origin`` only (raising ``_OffOriginRedirect`` for any other),
     keeps the auth header on that origin only, and never takes ~/.netrc."""
 
     class _Session(requests.Session):
@@ -294,7 +295,7 @@ def _new_session(base_url):
             target = super(_Session, self).get_redirect_target(resp)
             if target:
                 url = urljoin(resp.url, target)
-                if _AMBIGUOUS.intersection(target) or not same_origin(url, base_url):
+                if _AMBIGUOUS.intersection(target) or not same_origin(url, origin):
                     # The path names the target; the query is left out, it may echo anything.
                     raise _OffOriginRedirect(_snippet(url.split("?", 1)[0].split("#", 1)[0]))
             return target
@@ -304,7 +305,7 @@ def _new_session(base_url):
             prepared_request.headers.pop("Authorization", None)
             if isinstance(auth, _HeaderAuth):
                 prepared_request.headers.pop(auth.header, None)
-                if same_origin(prepared_request.url, base_url):
+                if same_origin(prepared_request.url, origin):
                     auth(prepared_request)
 
     return _Session()
@@ -315,11 +316,18 @@ _AMBIGUOUS = frozenset("\\")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
-def same_origin(url, base_url):
-    """True when ``url`` goes to the scheme, host and port of ``base_url`` as requests (urllib3's ``parse_url``)
-    reads it, and the standard library reads the host the same way."""
+def origin_of(url):
+    """``(scheme://host:port as urllib3 reads url, host as the standard library reads it)``, or None when urllib3
+    cannot read it (user-info, no host, a bad port). Two URLs are on one origin when both parsers agree."""
     origin = _origin(url)
-    return origin is not None and origin == _origin(base_url) and _stdlib_host(url) == _stdlib_host(base_url)
+    return None if origin is None else (origin, _stdlib_host(url))
+
+
+def same_origin(url, origin):
+    """True when ``url`` goes to ``origin`` (an ``origin_of`` value, computed once per client) as requests
+    (urllib3's ``parse_url``) reads it, and the standard library reads the host the same way."""
+    found = origin_of(url)
+    return found is not None and found == origin
 
 
 def _origin(url):
