@@ -238,13 +238,7 @@ class ActivepiecesState(EmulatorState):  # pylint: disable=too-many-instance-att
         only a PAUSED or QUEUED run becomes CANCELED, flow-run-service ``CANCELLABLE_STATUSES``). Our retry counts are
         left alone."""
         with self.lock:
-            for rule in self.switches.get("other_actors") or []:
-                if rule.get("when") != when or rule.get("run") not in run_ids or rule.get("times", 1) <= 0:
-                    continue
-                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
-                    rule["skip"] -= 1
-                    continue
-                rule["times"] = rule.get("times", 1) - 1
+            for rule in self.other_actor_rules(when, "run", run_ids):
                 run = self.runs.get(rule["run"])
                 applied = run is not None
                 if applied and rule["action"] == "retry":

@@ -258,13 +258,7 @@ class CloudflareState(EmulatorState):
         ``restart`` (engine.ts: from any status), ``terminate`` (engine.ts: refused on a final status, then nothing
         happens), ``delete`` (workers-sdk 30c2d479 instances delete: the instance vanishes). Counted apart from ours."""
         with self.lock:
-            for rule in self.switches.get("other_actors") or []:
-                if rule.get("when") != when or rule.get("instance") not in instance_ids or rule.get("times", 1) <= 0:
-                    continue
-                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
-                    rule["skip"] -= 1
-                    continue
-                rule["times"] = rule.get("times", 1) - 1
+            for rule in self.other_actor_rules(when, "instance", instance_ids):
                 instance = self.instances.get(name, {}).get(rule["instance"])
                 if instance is None:
                     continue

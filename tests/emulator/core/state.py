@@ -16,3 +16,16 @@ class EmulatorState:
 
     def load(self, scenario):
         raise NotImplementedError
+
+    def other_actor_rules(self, when, item_field, item_ids):
+        """The ``other_actors`` switch's rules ``{"when", <item_field>, "action", "times"?, "skip"?}`` that fire now, at
+        ``when`` for one of ``item_ids``: each lets its first ``skip`` matches pass, then fires at most ``times`` (1)
+        times. The caller holds ``lock`` and applies each rule it is given, as its platform would."""
+        for rule in self.switches.get("other_actors") or []:
+            if rule.get("when") != when or rule.get(item_field) not in item_ids or rule.get("times", 1) <= 0:
+                continue
+            if rule.get("skip", 0) > 0:
+                rule["skip"] -= 1
+                continue
+            rule["times"] = rule.get("times", 1) - 1
+            yield rule

@@ -176,13 +176,7 @@ class SuperAIState(EmulatorState):  # pylint: disable=too-many-instance-attribut
         cancelled), ``delete`` (any status -> deleted; never listed or returned again), as the OpenAPI's
         ExecutionStatus transitions and the cancel/delete operations describe them. Our own call counts are untouched."""
         with self.lock:
-            for rule in self.switches.get("other_actors") or []:
-                if rule.get("when") != when or rule.get("execution") not in execution_ids or rule.get("times", 1) <= 0:
-                    continue
-                if rule.get("skip", 0) > 0:  # the first ``skip`` matching events pass untouched
-                    rule["skip"] -= 1
-                    continue
-                rule["times"] = rule.get("times", 1) - 1
+            for rule in self.other_actor_rules(when, "execution", execution_ids):
                 counts = copy.deepcopy((self.execute_calls, self.cancel_calls, self.delete_calls))
                 try:
                     {"execute": lambda key: self.execute(key, False), "cancel": self.cancel,
