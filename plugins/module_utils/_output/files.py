@@ -31,8 +31,7 @@ def check_writable(path, option):
     if not path:
         return
     path = os.path.abspath(path)
-    if os.path.isdir(path):
-        raise ValidationError("%s: cannot write %s (it is a directory); nothing was sent" % (option, path))
+    _refuse_directory(path, option)
     try:
         handle, probe = tempfile.mkstemp(prefix=".flowops-check-", dir=os.path.dirname(path))
         os.close(handle)
@@ -45,6 +44,10 @@ def check_no_link(path, option):
     """Fail before any request when a side file a run writes in place (``path``) is a symbolic link or a directory."""
     if os.path.islink(path):
         raise ValidationError(_link_message(path, option) + "; nothing was sent")
+    _refuse_directory(path, option)
+
+
+def _refuse_directory(path, option):
     if os.path.isdir(path):
         raise ValidationError("%s: cannot write %s (it is a directory); nothing was sent" % (option, path))
 
