@@ -26,6 +26,9 @@ CREATE INDEX by_action ON entries (action, flow, step, seq);
 """
 
 
+_LISTED_TWICE = object()  # a guarded update that stopped no key but changed fewer rows: a key given twice
+
+
 class Ledger:
     """What happened to each selected key, with totals per flow and step.
 
@@ -108,22 +111,32 @@ class Ledger:
             return
         if not sources:
             raise IllegalMove("ledger: no key may move to '%s' (an entry action only)" % action)
-        guard = "action IN (%s)" % ",".join("?" * len(sources))
-        moved = self._write("UPDATE entries SET action = ?, job = COALESCE(?, job), reason = COALESCE(?, reason) "
-                            "WHERE key = ? AND " + guard, [(action, job, reason, key) + sources for key in keys])
-        if moved != len(keys):
-            self._refuse(keys, action, sources)
+        stray = self._guarded_update("action = ?, job = COALESCE(?, job), reason = COALESCE(?, reason)",
+                                     (action, job, reason), keys, sources)
+        if stray is None:
+            return
+        if stray is _LISTED_TWICE:
+            raise IllegalMove("ledger: a key was listed twice in one move to '%s'" % action)
+        key, current = stray
+        if current is None:
+            raise IllegalMove("ledger: key %s is not in the ledger (cannot move it to '%s')" % (key, action))
+        raise IllegalMove("ledger: key %s cannot move from '%s' to '%s' (allowed from: %s)"
+                          % (key, current, action, ", ".join(sorted(sources))))
 
-    def _refuse(self, keys, action, sources):
-        """Name the first key the guard stopped: not in the ledger, or at an action with no move to ``action``."""
+    def _guarded_update(self, assignments, values, keys, allowed):
+        """``UPDATE entries SET <assignments>`` for each key still at one of the ``allowed`` actions (the guard is part
+        of the statement, so the happy path costs nothing more). Returns None when every key was updated, else the
+        first key the guard stopped as ``(key, its action or None when not in the ledger)``, or ``_LISTED_TWICE``."""
+        guard = ",".join("?" * len(allowed))
+        moved = self._write("UPDATE entries SET %s WHERE key = ? AND action IN (%s)" % (assignments, guard),
+                            [tuple(values) + (key,) + tuple(allowed) for key in keys])
+        if moved == len(keys):
+            return None
         for key in keys:
             row = self._one("SELECT action FROM entries WHERE key = ?", (key,))
-            if row is None:
-                raise IllegalMove("ledger: key %s is not in the ledger (cannot move it to '%s')" % (key, action))
-            if row[0] not in sources:
-                raise IllegalMove("ledger: key %s cannot move from '%s' to '%s' (allowed from: %s)"
-                                  % (key, row[0], action, ", ".join(sorted(sources))))
-        raise IllegalMove("ledger: a key was listed twice in one move to '%s'" % action)
+            if row is None or row[0] not in allowed:
+                return key, row[0] if row else None
+        return _LISTED_TWICE
 
     def set_outcome(self, keys, outcome, reason=None):
         """Record what reconciliation found for ``keys`` (and why, e.g. the platform's status); only keys the platform
@@ -131,15 +144,10 @@ class Ledger:
         keys = [keys] if isinstance(keys, str) else keys
         check_outcome(outcome)
         allowed = tuple(HAS_OUTCOME)
-        guard = "action IN (%s)" % ",".join("?" * len(allowed))
-        moved = self._write("UPDATE entries SET outcome = ?, reason = COALESCE(?, reason) WHERE key = ? AND " + guard,
-                            [(outcome, reason, key) + allowed for key in keys])
-        if moved != len(keys):
-            for key in keys:
-                row = self._one("SELECT action FROM entries WHERE key = ?", (key,))
-                if row is None or row[0] not in allowed:
-                    raise IllegalMove("ledger: key %s at '%s' cannot have the outcome '%s' (only %s keys have one)"
-                                      % (key, row[0] if row else "nowhere", outcome, " or ".join(sorted(allowed))))
+        stray = self._guarded_update("outcome = ?, reason = COALESCE(?, reason)", (outcome, reason), keys, allowed)
+        if stray not in (None, _LISTED_TWICE):
+            raise IllegalMove("ledger: key %s at '%s' cannot have the outcome '%s' (only %s keys have one)"
+                              % (stray[0], stray[1] or "nowhere", outcome, " or ".join(sorted(allowed))))
 
     def relabel(self, old_action, new_action, reason):
         """Move every key at ``old_action`` to ``new_action`` (check mode: what would be done)."""
