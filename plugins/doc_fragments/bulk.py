@@ -19,6 +19,8 @@ options:
     description:
       - Refuse, before anything is sent, when the selection holds more errors than this.
         A guard against a selection much larger than the operator expected.
+      - M(flowops.ipaas.flow_errors_retry) counts retry keys (a key with several open errors is one, as it is retried
+        once); M(flowops.ipaas.flow_errors_resolve) counts error ids.
     type: int
   skip_disabled:
     description:
@@ -43,12 +45,16 @@ options:
   progress_file:
     description:
       - While the task runs, keep how far it is in this small JSON file, rewritten atomically at most once a second,
-        with the keys C(phase), C(done), C(total), C(jobs_running) and C(updated).
-      - For a task run with C(async) and C(poll=0) whose progress a play prints while it waits (the
-        incident_recovery role does with C(incident_recovery_progress_interval)). Phases are C(retrying) (keys sent
+        with the keys C(phase), C(done), C(total), C(jobs_running) and C(updated). Phases are C(retrying) (keys sent
         of keys to send), C(waiting) (keys whose retry jobs are done) and C(resolving) (errors resolved).
+      - "Progress lines by default: on the local connection (the API modules run on the controller), without C(async),
+        C(become) or check mode, the module's action plugin prints what this file says under the task, at most every
+        C(flowops_progress_interval) seconds (a variable, default 5; 0 prints none) and only when it changed, for example
+        C(flow_errors_retry [localhost]: retried 1,200 of 2,400 keys, 3 jobs running) and the seconds since the task
+        started. The lines reach the terminal and an AWX job's log; no task is added. Without this option the plugin
+        gives the module a temporary file and removes it afterwards; the task's result is the same."
       - Run with C(async), the module is out of ansible-playbook's process tree, so killing or cancelling the play does
-        not reach it. The polling play touches C(<progress_file>.poll) at every poll; once it has, the module stops
+        not reach it. A play that polls it touches C(<progress_file>.poll) at every poll; once it has, the module stops
         sending (as when its controller is gone) when the touches stop for 15 seconds or four times the longest gap
         between two polls, whichever is longer.
     type: path

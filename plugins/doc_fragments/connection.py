@@ -15,12 +15,12 @@ author:
 options:
   platform:
     description:
-      - The integration platform to talk to.
+      - The integration platform to talk to, one of V(celigo), V(activepieces), V(superai) or V(cloudflare)
+        (case-insensitive). Another name fails before any request, with the closest one suggested.
       - If not set, the value of the E(FLOWOPS_PLATFORM) environment variable is used. Environment variables that are
         set but empty (as AWX injects unset credential inputs) count as unset, for every option.
     type: str
     default: celigo
-    choices: [celigo, activepieces, superai, cloudflare]
   api_url:
     description:
       - Base URL of the platform API, without the C(/v1) path, for example V(https://api.integrator.io).
@@ -32,6 +32,8 @@ options:
       - Celigo region used when O(api_url) is not set. V(us) is U(https://api.integrator.io),
         V(eu) is U(https://api.eu.integrator.io), V(au) is U(https://api.au.integrator.io),
         V(ca) is U(https://api.ca.integrator.io).
+      - Case-insensitive (V(EU) is V(eu)); an unknown region fails before any request, with the closest one suggested
+        and, when the value came from E(FLOWOPS_REGION), that variable named.
       - If not set, the value of the E(FLOWOPS_REGION) environment variable is used; without either, the
         platform's first region (V(us) for Celigo; the other platforms have one public host).
     type: str

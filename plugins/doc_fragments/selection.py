@@ -29,6 +29,16 @@ options:
     description:
       - Include every flow of this integration (Celigo), folder or project (Activepieces) or Worker script (Cloudflare).
     type: str
+  allow_empty:
+    description:
+      - Accept an O(abstract_flow_id) or O(integration_id) that finds no flow, with a warning.
+      - By default such an id fails the task before any error is read or anything is changed, naming the option; an
+        abstract flow id that is a flow (instance) id says so and points at O(flow_ids) (one more request, on that
+        failure only). A flow id the platform does not know fails either way, and one that is an abstract flow's id
+        points at O(abstract_flow_id).
+      - Modules only. The C(flowops.ipaas.flows) inventory plugin always accepts such an id with a warning.
+    type: bool
+    default: false
 """
 
     ERRORS = r"""
@@ -56,14 +66,15 @@ options:
     default: []
   classifications:
     description:
-      - Only errors with these classifications. Unclassified errors count as V(none).
+      - Only errors with these classifications, each one of V(connection), V(duplicate), V(governance), V(intermittent),
+        V(missing), V(parse), V(value), V(rate_limit), V(too_large), V(none) or V(stale). Unclassified errors count as
+        V(none). Another name fails before any request, with the closest one suggested.
       - V(stale) (SuperAI executions that completed on outdated data) is left out of M(flowops.ipaas.flow_errors_retry)
         and M(flowops.ipaas.flow_errors_resolve) unless named here; retried, a stale execution re-runs only its stale
         tasks (C(only_stale=true)).
     type: list
     elements: str
     default: []
-    choices: [connection, duplicate, governance, intermittent, missing, parse, value, rate_limit, too_large, none, stale]
   codes:
     description:
       - Only errors with these codes, for example V(500) or V(script_error).

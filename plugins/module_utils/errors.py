@@ -7,7 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import math
+import re
+
+# "option: ..." or "option (from the VARIABLE environment variable): ...", the way a message names what it concerns.
+OPTION_PREFIX = re.compile(r"^([a-z][a-z0-9_]*)(?: \(from the ([A-Z][A-Z0-9_]*) environment variable\))?: ")
 
 
 class FlowOpsError(Exception):
@@ -16,9 +21,13 @@ class FlowOpsError(Exception):
     ``str(error)`` is the one line an operator reads; it never contains the API token.
     ``may_have_applied`` is true when a write failed after the request may have reached
     the server, so callers re-read state instead of re-sending.
+    ``option`` names the module option the failure concerns (its message starts with it), and
+    ``environment_variable`` the variable its value came from, when it did: a role or playbook turns
+    them back into the variable its user set (plugins/filter/failure_line.py).
     """
 
-    def __init__(self, message, status=None, method=None, path=None, code=None, may_have_applied=False):
+    def __init__(self, message, status=None, method=None, path=None, code=None, may_have_applied=False,
+                 option=None, environment_variable=None):
         super(FlowOpsError, self).__init__(message)
         self.message = message
         self.status = status
@@ -26,6 +35,8 @@ class FlowOpsError(Exception):
         self.path = path
         self.code = code
         self.may_have_applied = may_have_applied
+        self.option = option
+        self.environment_variable = environment_variable
 
     def __str__(self):
         where = ""
@@ -38,7 +49,7 @@ class FlowOpsError(Exception):
     def to_fail_kwargs(self):
         """Keyword arguments for ``module.fail_json``."""
         kwargs = dict(msg=str(self))
-        for name in ("status", "method", "path", "code"):
+        for name in ("status", "method", "path", "code", "option", "environment_variable"):
             value = getattr(self, name)
             if value is not None:
                 kwargs[name] = value
@@ -50,7 +61,31 @@ class ControllerGone(FlowOpsError):
 
 
 class ValidationError(FlowOpsError):
-    """Bad module input, raised before any request is sent."""
+    """Bad module input, raised before any request is sent.
+
+    The message starts with the option it concerns (``occurred_after: '6 hours' is not a time ...``), or with
+    ``option (from the VARIABLE environment variable):``; ``option`` and ``environment_variable`` are read from
+    that prefix unless given.
+    """
+
+    def __init__(self, message, option=None, environment_variable=None, **kwargs):
+        named = OPTION_PREFIX.match(message)
+        if named and option is None:
+            option, environment_variable = named.group(1), environment_variable or named.group(2)
+        super(ValidationError, self).__init__(message, option=option, environment_variable=environment_variable, **kwargs)
+
+
+def without_option(message):
+    """``message`` without the ``option:`` (or ``option (from the VARIABLE environment variable):``) it starts with."""
+    named = OPTION_PREFIX.match(message)
+    return message[named.end():] if named else message
+
+
+def suggestion(value, choices):
+    """``" (did you mean 'eu'?)"`` when one of ``choices`` is close to ``value`` (difflib, case-insensitive), else ``""``."""
+    lowered = dict((str(choice).lower(), choice) for choice in choices)
+    close = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.6)
+    return " (did you mean '%s'?)" % lowered[close[0]] if close else ""
 
 
 def check_range(name, value, low, high=None):

@@ -245,10 +245,15 @@ def apply_flow(adapter, plan, verify):
     return plan
 
 
+def build(settings, adapter):
+    """The run's selection, built once from the validated options before any request (see _run/runner.py), once the
+    platform is known to replace connections."""
+    adapter.require("replace_connection", "flow_connection_replace")
+    return dict(selection=ErrorSelection(settings.params))
+
+
 def run(ctx):
     params, adapter = ctx.params, ctx.adapter
-    adapter.require("replace_connection", "flow_connection_replace")
-    ctx.selection = ErrorSelection(params)
     connection_map = validate_map(params["connection_map"])
     if not ctx.check_mode:
         check_writable(params["report_file"], "report_file")
@@ -289,7 +294,7 @@ def run(ctx):
 
 
 def main():
-    run_module(run, ARGUMENT_SPEC)
+    run_module(run, ARGUMENT_SPEC, build)
 
 
 if __name__ == "__main__":

@@ -149,6 +149,20 @@ records_file:
   returned: when O(records_file) is set
   type: str
   sample: /var/log/flowops/errors-2026-11-20.jsonl
+window:
+  description:
+    - The time window as the module resolved it, in ISO 8601 UTC; a relative O(occurred_after) such as C(6h) becomes
+      the time it stood for when the module ran. C(null) where the option was not set (no bound).
+  returned: always
+  type: dict
+  contains:
+    occurred_after:
+      description: Start of the window (O(occurred_after)), or C(null).
+      type: str
+    occurred_before:
+      description: End of the window (O(occurred_before)), or C(null).
+      type: str
+  sample: {occurred_after: "2026-11-20T04:00:00.000Z", occurred_before: null}
 warnings_list:
   description: Notes about the selection, such as an abstract flow with no instances.
   returned: always
@@ -160,7 +174,9 @@ warnings_list:
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.error_watch import iso
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.summary import ErrorSummary
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
@@ -175,9 +191,16 @@ ARGUMENT_SPEC = module_spec(
 )
 
 
+def build(settings, adapter):
+    """What the run needs, built once from the validated options before any request (see _run/runner.py): the
+    selection, and the errors dismissed locally (open errors only)."""
+    params = settings.params
+    return dict(selection=ErrorSelection(params),
+                dismissed=None if params["resolved"] else dismissed_errors(adapter, params.get("dismissed_file")))
+
+
 def run(ctx):
     params = ctx.params
-    ctx.selection = ErrorSelection(params)
     if params["max_records"] < 0:
         raise ValidationError("max_records: %s is out of range; use 0 or more" % params["max_records"])
     check_writable(params["records_file"], "records_file")
@@ -197,7 +220,8 @@ def run(ctx):
             writer.abort()
         raise
     result = dict(changed=False, total=summary.total, truncated=summary.total > len(records), errors=records,
-                  warnings_list=ctx.warnings)
+                  warnings_list=ctx.warnings,
+                  window=dict(occurred_after=iso(ctx.selection.after), occurred_before=iso(ctx.selection.before)))
     if params["summary"]:
         result["summary"] = summary.as_dict()
     if writer:
@@ -206,7 +230,7 @@ def run(ctx):
 
 
 def main():
-    run_module(run, ARGUMENT_SPEC)
+    run_module(run, ARGUMENT_SPEC, build)
 
 
 if __name__ == "__main__":

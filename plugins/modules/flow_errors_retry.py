@@ -321,16 +321,19 @@ backup_file:
 """
 
 from datetime import datetime, timezone
+from functools import partial
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, fail_with_result
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_SPEC, CanaryWaves, canary_settings
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_SPEC, CanaryOptions, CanaryWaves
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, check_bulk_options, guard_max_errors
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.replay import account_unreplayable, start_replay
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import EarlierRun, Journal, report_lock
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, BulkOptions
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PLAN_SPEC, PlanGate, PlanOptions
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.replay import account_unreplayable, open_backup, selection_options
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import EarlierRun, journal_opener, report_lock
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry import submit, wait_and_reconcile
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry_data import RETRY_DATA_SPEC, check_retry_data_options, patch_retry_data
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.retry_data import (
+    RETRY_DATA_SPEC, RetryDataOptions, check_retry_data_options, patch_retry_data,
+)
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
     ALREADY_DONE, CANARY_ACTIONS, NO_KEY, NOT_RETRYABLE, PLAN_ACTIONS, PLATFORM_RETRY_ACTIONS, REPLAY_ACTIONS, RETRIED,
     RETRY_ACTIONS, RETRY_OUTCOMES, SCHEDULED_BY_PLATFORM, SKIPPED_DISABLED, TO_RETRY,
@@ -338,6 +341,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import 
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection, iso_time
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows
 
@@ -363,7 +367,7 @@ MAX_WAIT = 7 * 24 * 3600  # seconds: a week
 MIN_POLL = 0.01  # seconds
 
 
-def _retry_options(ctx):
+def _retry_options(ctx, retry_data):
     """Check the retry options; returns the platform options the adapter's retry takes."""
     params, adapter = ctx.params, ctx.adapter
     if params["strategy"] not in adapter.retry_strategies:
@@ -371,7 +375,7 @@ def _retry_options(ctx):
     check_range("wait_timeout", params["wait_timeout"], 0, MAX_WAIT)
     check_range("poll_interval", params["poll_interval"], MIN_POLL, 3600)
     check_range("platform_retry_margin", params["platform_retry_margin"], 0, 86400)
-    check_retry_data_options(ctx)
+    check_retry_data_options(ctx, retry_data)
     options = {}
     if params["restart_from_step"] is not None:
         if not params["restart_from_step"].strip():
@@ -396,7 +400,7 @@ def _scheduled_by_platform(error, margin, now):
     return "the platform retries it itself at %s (retryAt, within platform_retry_margin %d s)" % (value, margin)
 
 
-def _account(ctx, error, disabled, earlier, now=None):
+def _account(ctx, error, disabled, earlier, skip_disabled, now=None):
     ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
     earlier_job = earlier.took(key, error["errorId"]) if key else None
     scheduled = _scheduled_by_platform(error, ctx.params["platform_retry_margin"], now or datetime.now(timezone.utc)) \
@@ -405,7 +409,7 @@ def _account(ctx, error, disabled, earlier, now=None):
         ledger.add(flow_id, step_id, error["errorId"], error["errorId"], NOT_RETRYABLE, NO_KEY)
     elif scheduled:
         ledger.add(flow_id, step_id, key, error["errorId"], SCHEDULED_BY_PLATFORM, scheduled)
-    elif ctx.params["skip_disabled"] and flow_id in disabled:
+    elif skip_disabled and flow_id in disabled:
         ledger.add(flow_id, step_id, key, error["errorId"], SKIPPED_DISABLED, "flow is disabled (skip_disabled: true)")
     elif earlier_job:
         ledger.add(flow_id, step_id, key, error["errorId"], ALREADY_DONE,
@@ -428,34 +432,53 @@ PLAN_OPTIONS = tuple(sorted(set(SELECTION_SPEC) - {"dismissed_file"})) + (
     "skip_disabled", "strategy", "restart_from_step", "from_backup")
 
 
-def run(ctx):
-    params = ctx.params
-    ctx.replay = start_replay(ctx)  # before the selection: a backup names its own flows
-    ctx.selection = ErrorSelection(params)
-    size = check_bulk_options(ctx)
-    options = _retry_options(ctx)
-    with report_lock(ctx):
-        return _run(ctx, size, options)
+def build(settings, adapter):
+    """What a retry run needs, built once from the validated options before any request (see _run/runner.py)."""
+    params = settings.params
+    replay = open_backup(params.get("from_backup"))  # before the selection: a backup names its own flows
+    options = selection_options(params, replay)
+    return dict(
+        selection=ErrorSelection(options),
+        # A replayed error dismissed locally is still open on the platform: a replay does not skip dismissed errors.
+        dismissed=None if replay else dismissed_errors(adapter, params.get("dismissed_file")),
+        replay=replay,
+        bulk=BulkOptions.from_params(params),
+        gate=PlanGate(PlanOptions.from_params(options, PLAN_OPTIONS), "flow_errors_retry", "retryDataKey", {TO_RETRY: "retry"},
+                      adapter.name, settings.run_id, settings.check_mode),
+        canary=CanaryOptions.from_params(params),
+        retry_data=RetryDataOptions.from_params(params),
+        ledgers=partial(Ledger, directory=settings.tmpdir),
+        open_journal=journal_opener(params.get("report_file"), settings.run_id),
+    )
 
 
-def _run(ctx, size, options):
+def run(ctx, bulk, gate, canary, replay, retry_data, ledgers, open_journal):
+    """Retry the selected keys. ``ctx`` is the run's context; the rest are the collaborators ``build`` makes."""
+    size = bulk.check(ctx.adapter, ctx.check_mode)
+    options = _retry_options(ctx, retry_data)
+    with report_lock(bulk.report_file, ctx.run_id, ctx.check_mode):
+        return _run(ctx, size, options, bulk, gate, canary, replay, retry_data, ledgers, open_journal)
+
+
+def _run(ctx, size, options, bulk, gate, canary_options, replay, retry_data, ledgers, open_journal):
     params = ctx.params
-    gate, canary = PlanGate(ctx, "flow_errors_retry", "retryDataKey", {TO_RETRY: "retry"}, PLAN_OPTIONS), canary_settings(params)
+    canary = canary_options.settings()
     gate.check()
-    earlier = EarlierRun(params["report_file"], params["run_id"], (RETRIED,))
+    earlier = EarlierRun(bulk.report_file, bulk.run_id, (RETRIED,))
     started = utc_now()
     flows = select_flows(ctx)
     disabled = set(flow["_id"] for flow in flows if flow["disabled"])
-    extra = (PLAN_ACTIONS if gate.active else ()) + (CANARY_ACTIONS if canary else ()) + (REPLAY_ACTIONS if ctx.replay else ())
+    extra = (PLAN_ACTIONS if gate.active else ()) + (CANARY_ACTIONS if canary else ()) + (REPLAY_ACTIONS if replay else ())
     extra += PLATFORM_RETRY_ACTIONS if params["platform_retry_margin"] else ()
-    ctx.ledger = ledger = Ledger(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES, directory=ctx.tmpdir)
+    ledger = ledgers(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES)
+    ctx = ctx.with_ledger(ledger)
     now = datetime.now(timezone.utc)
     for error in iter_selected_errors(ctx, flows):
-        if not ctx.replay or ctx.replay.wants(error):
-            _account(ctx, error, disabled, earlier, now)
-    if ctx.replay:
-        account_unreplayable(ledger, ctx.replay, ctx.adapter.name)
-    guard_max_errors(params, len(ledger), "retried")
+        if not replay or replay.wants(error):
+            _account(ctx, error, disabled, earlier, bulk.skip_disabled, now)
+    if replay:
+        account_unreplayable(ledger, replay, ctx.adapter.name)
+    bulk.guard_max_errors(len(ledger), "retried", "retry keys")
     held = gate.hold_to_plan(ledger, TO_RETRY, earlier.done) if gate.active and not ctx.check_mode else None
 
     result = dict(changed=False, run_id=ctx.run_id, jobs=[], failed_again_keys=[])
@@ -464,7 +487,7 @@ def _run(ctx, size, options):
         header["options"] = options
     if held:
         result.update(plan_file=held["plan_file"], plan_sha256=held["plan_sha256"], plan=held)
-    patch_retry_data(ctx, result, header)  # fix, then retry: before any retry is sent (check mode: the diff only)
+    patch_retry_data(ctx, retry_data, result, header)  # fix, then retry: before any retry is sent (check mode: the diff only)
     if ctx.check_mode:
         if gate.active:
             result.update(gate.write(ledger))
@@ -472,7 +495,7 @@ def _run(ctx, size, options):
         result["changed"] = ledger.count(RETRIED) > 0
         return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
 
-    journal = Journal(params["report_file"], ctx.run_id) if params["report_file"] else None
+    journal = open_journal() if open_journal else None
     try:
         def send():
             return submit(ctx, params["strategy"], size, options, journal)
@@ -504,7 +527,7 @@ def _run(ctx, size, options):
 
 
 def main():
-    run_module(run, ARGUMENT_SPEC)
+    run_module(run, ARGUMENT_SPEC, build)
 
 
 if __name__ == "__main__":

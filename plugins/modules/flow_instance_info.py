@@ -104,6 +104,18 @@ summary:
   returned: always
   type: dict
   sample: {flows: 40, disabled: 1, disabled_ids: ["6a0fc7eb7202049b32ea45c9"], open_errors: 1240}
+platform:
+  description: The platform the flows were read from (O(platform)).
+  returned: always
+  type: str
+  sample: celigo
+api_url:
+  description:
+    - The API base URL the module used, from O(api_url) or the O(region)'s URL; for a report of what was read where.
+    - Never carries the token.
+  returned: always
+  type: str
+  sample: https://api.integrator.io
 """
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
@@ -147,9 +159,13 @@ def _describe(adapter, flow, steps, include_error_counts):
     return record
 
 
+def build(settings, adapter):
+    """The run's selection, built once from the validated options before any request (see _run/runner.py)."""
+    return dict(selection=ErrorSelection(settings.params))
+
+
 def run(ctx):
     params = ctx.params
-    ctx.selection = ErrorSelection(params)
     flows = select_flows(ctx)
     steps = _read_steps(ctx, flows) if params["include_steps"] else {}
 
@@ -161,11 +177,11 @@ def run(ctx):
     summary = dict(flows=len(described), disabled=len(disabled), disabled_ids=disabled)
     if params["include_error_counts"]:
         summary["open_errors"] = sum(flow["open_errors"] for flow in described)
-    return dict(changed=False, flows=described, summary=summary)
+    return dict(changed=False, flows=described, summary=summary, platform=ctx.adapter.name, api_url=ctx.adapter.client.base_url)
 
 
 def main():
-    run_module(run, ARGUMENT_SPEC)
+    run_module(run, ARGUMENT_SPEC, build)
 
 
 if __name__ == "__main__":

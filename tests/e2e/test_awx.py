@@ -37,7 +37,7 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
               "incident_recovery_retry_classifications": ["intermittent", "rate_limit"], "incident_recovery_resolve_classifications": "",
               "incident_recovery_since": "2026-11-01T00:00:00Z", "incident_recovery_report_dir": str(reports),
               "incident_recovery_poll_interval": 0.2, "incident_recovery_run_id": "awx", "incident_recovery_rounds": 1,
-              "incident_recovery_stats_max_keys": 2, "incident_recovery_progress_interval": 5}  # the survey's default: async
+              "incident_recovery_stats_max_keys": 2, "incident_recovery_progress_interval": 5}  # the survey's default: a line every 5 s
     result, stdout, events, stats = run_like_awx(tmp_path / "runner", "incident_recovery.yml", envvars, survey)
     assert result.status == "successful", stdout
     assert result.rc == 0
@@ -71,7 +71,8 @@ def test_recovery_playbook_through_ansible_runner_with_the_credential_as_environ
     result, stdout, events, stats = run_like_awx(tmp_path / "bogus", "incident_recovery.yml", envvars, bogus)
     assert result.status == "failed", stdout
     failed = [e["event_data"]["res"]["msg"] for e in events if e["event"] == "runner_on_failed"]
-    assert failed == ["incident_recovery_abstract_flow_ids: abstract flow ffffffffffffffffffffffff has no flows"
+    # The id came from the survey's textarea: that is the variable named.
+    assert failed == ["incident_recovery_abstract_flow_ids_text: abstract flow ffffffffffffffffffffffff has no flows"
                       " (set incident_recovery_allow_empty: true to accept it)"]
     assert emulator.non_get_requests() == []
 

@@ -172,7 +172,8 @@ def test_a_plan_is_refused_for_other_options_or_another_module(emulator, run, tm
 def test_resolve_plan_is_applied_exactly(emulator, run, tmp_path):
     path, written = plan(run, emulator, tmp_path, module="flowops.ipaas.flow_errors_resolve")
     expected = sorted(e["errorId"] for e in intermittent_open(emulator))
-    assert sorted(planned(path, "resolve")) == expected
+    # a resolve plan lists keys (retryDataKey, or the errorId of an error without one), as the retry plan does
+    assert sorted(planned(path, "resolve")) == sorted(e.get("retryDataKey") or e["errorId"] for e in intermittent_open(emulator))
     applied = run([{"flowops.ipaas.flow_errors_resolve": selection(emulator, plan_file=str(path),
                                                                    plan_sha256=written["plan_sha256"])}])
     assert applied.rc == 0, applied.output

@@ -111,6 +111,42 @@ def test_resolve_with_backup_holds_exactly_the_resolved_records_and_reruns_uncha
     assert not (tmp_path / "second.jsonl").exists()
 
 
+def test_resolve_works_per_key_a_key_open_twice_is_resolved_once_with_both_ids(celigo_emulator_factory, playbook_for, tmp_path):
+    scenario = scenarios.generate(instances=2, steps=1, errors_per_step=6, disabled_instances=0, classifications=["duplicate"],
+                                  retryable_share=0.8, fail_again_share=0, seed=25)
+    twice = [error for error in scenario["errors"] if error.get("retryDataKey")][:3]
+    for number, error in enumerate(twice):  # the original stays open beside the error its failed retry left
+        scenario["errors"].append(dict(error, errorId="%024x" % (0xe25000 + number), occurredAt="2026-11-21T00:00:00Z"))
+    emulator = celigo_emulator_factory(scenario, job_seconds=0.1)
+    runner = playbook_for(emulator)
+    keys = {error.get("retryDataKey") or error["errorId"] for error in scenario["errors"]}
+    task = selection(emulator, backup=True, backup_file=str(tmp_path / "backup.jsonl"), report_file=str(tmp_path / "r.json"))
+
+    preview = runner.run([{"flowops.ipaas.flow_errors_resolve": task}], check=True)
+    assert preview.rc == 0, preview.output
+    assert emulator.non_get_requests() == []
+    assert preview["r0"]["counts"]["resolved"] == len(keys) and preview["r0"]["error_counts"]["resolved"] == len(scenario["errors"])
+
+    result = runner.run([{"flowops.ipaas.flow_errors_resolve": task}])
+    assert result.rc == 0, result.output
+    assert result["r0"]["counts"] == {"selected": len(keys), "resolved": len(keys), "failed": 0}
+    sent = [error_id for entry in emulator.non_get_requests() for error_id in entry["body"]["errors"]]
+    assert sorted(sent) == sorted(error["errorId"] for error in scenario["errors"])  # each id once
+    for error in twice:  # both ids of a key in the same request
+        assert any({error["errorId"], "%024x" % (0xe25000 + twice.index(error))} <= set(entry["body"]["errors"])
+                   for entry in emulator.non_get_requests())
+    entries = json.loads((tmp_path / "r.json").read_text())["keys"]
+    assert sorted(entry["retryDataKey"] for entry in entries) == sorted(keys)  # each key once
+    assert sum(len(entry["errorIds"]) for entry in entries) == len(scenario["errors"])
+    backup = [json.loads(line) for line in (tmp_path / "backup.jsonl").read_text().splitlines()]
+    assert sorted(record["errorId"] for record in backup) == sorted(sent)  # every record kept
+    assert open_ids(emulator) == set()
+
+    emulator.clear_requests()
+    again = runner.run([{"flowops.ipaas.flow_errors_resolve": selection(emulator)}])
+    assert again.rc == 0 and again["r0"]["changed"] is False and emulator.non_get_requests() == []
+
+
 def test_resolve_check_mode_with_diff_writes_nothing(emulator, run):
     result = run([{"flowops.ipaas.flow_errors_resolve": selection(emulator, classifications=["duplicate"])}],
                  check=True, diff=True)
@@ -132,7 +168,7 @@ BAD_OPTIONS = [
     ({"batch_size": 1001}, "batch_size: 1001 is out of range"),
     ({"message_regex": "([unclosed"}, "message_regex:"),
     ({"strategy": "sometimes"}, "value of strategy must be one of"),
-    ({"classifications": ["flaky"]}, "value of classifications must be one or more of"),
+    ({"classifications": ["flaky"]}, "classifications: unknown classification 'flaky'"),
 ]
 
 

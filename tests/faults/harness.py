@@ -119,14 +119,15 @@ def run_inprocess(name, api_url, token, check_mode=False, setup=None, **params):
     ``(result, adapter)``; a ``FlowOpsError`` propagates as the module would turn it into ``fail_json``.
     """
     arguments = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.arguments")
-    context = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.context")
+    runner = importlib.import_module("ansible_collections.flowops.ipaas.plugins.module_utils._run.runner")
     code = module_code(name)
     module = StubModule(code.ARGUMENT_SPEC, check_mode=check_mode, api_url=api_url, api_token=token, **params)
     adapter = arguments.adapter_from_params(module.params)
     try:
         if setup is not None:
             setup(adapter)
-        return code.run(context.RunContext(module, adapter)), adapter
+        ctx, collaborators = runner.build_context(module, adapter, getattr(code, "build", None))
+        return code.run(ctx, **collaborators), adapter
     finally:
         adapter.client.close()
 

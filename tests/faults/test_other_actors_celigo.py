@@ -147,3 +147,36 @@ def test_429_every_5th_and_503_every_7th_leave_no_key_in_doubt(celigo_emulator_f
         retried = emulator.retry_counts
         assert set(retried) == set(error["retryDataKey"] for error in scenario["errors"]), run
         assert set(retried.values()) == {1}, (run, retried)  # acted on once each, though answers were lost
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_a_colleagues_retry_that_finished_before_our_check_is_detected_and_its_keys_left_alone(
+        celigo_emulator_factory, tmp_path, reading):
+    """A colleague retries keys after our listing began and their job has finished before our pre-send check: it is
+    in no listing of running jobs, but the one jobs request (no status filter) shows it ended since our listing, so
+    the step is read again and its keys that are no longer open as listed are ``changed_since_listing``."""
+    scenario = small_scenario(instances=2, steps=2, errors=6, fail_again_share=0.5, fail_again_times=1)
+    emulator = celigo_emulator_factory(scenario, retry_original=reading, job_seconds=0.05,
+                                       other_actor={"retry_done_every": 3})
+    report = tmp_path / "report.json"
+    result, _adapter = run_inprocess("flow_errors_retry", emulator.url, emulator.token, setup=_fast,
+                                     abstract_flow_id=scenarios.abstract_flow_ids(scenario), wait=True, poll_interval=0.05,
+                                     wait_timeout=20, report_file=str(report), platform_retry_margin=0)
+    state = emulator.app.state
+    theirs = set(key for key, what in state.other_actor_keys.items() if what == "retried, finished")
+    assert len(theirs) == 8, state.other_actor_keys  # 2 of 6 keys on each of the 4 steps
+    assert not theirs & set(state.retry_counts), "retried a key a colleague's finished retry had already processed"
+    acted = Counter(state.retry_counts) + Counter(state.auto_retry_counts)
+    assert set(acted) == set(error["retryDataKey"] for error in scenario["errors"]) and max(acted.values()) == 1, acted
+    keys = {item["retryDataKey"]: item for item in json.loads(report.read_text())["keys"]}
+    assert set(keys) == set(acted)  # nothing lost from the report
+    opened = _open_by_key(emulator, scenario)
+    for key in theirs:  # named so, with the job and what the re-read showed
+        item = keys[key]
+        assert item["action"] == "changed_since_listing" and item["outcome"] is None, item
+        assert "another actor's retry job" in item["reason"] and "(completed when listed)" in item["reason"], item
+        expected = "failed again" if opened.get(key) else "no open error"
+        assert expected in item["reason"], (item, opened.get(key))
+    assert result["counts"]["changed_since_listing"] == len(theirs)
+    assert result["counts"]["retried"] == len(keys) - len(theirs)
+    assert result["counts"]["in_doubt"] == result["counts"]["failed"] == 0

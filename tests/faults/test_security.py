@@ -319,7 +319,8 @@ def test_plain_http_to_a_remote_host_is_refused_before_the_proxy_sees_anything(p
     ], env=proxied)
     for name in ("plain", "half"):
         assert_clean_failure(outcome[name])
-        assert outcome[name]["msg"].startswith("api_url: 'http://api.integrator.io' is plain http:// to api.integrator.io"), \
+        assert outcome[name]["msg"].startswith("api_url (from the FLOWOPS_API_URL environment variable): "
+                                               "'http://api.integrator.io' is plain http:// to api.integrator.io"), \
             outcome[name]["msg"]
     assert_clean_failure(outcome["region"])
     assert outcome["region"]["msg"].startswith("api_url: 'https://' has no host"), outcome["region"]["msg"]

@@ -31,16 +31,27 @@ MAX_CANARY_KEYS = 1000000  # 0 turns the canary off
 FIRST_FAILURES = 3
 
 
-def canary_settings(params):
-    """``(canary_keys, ratio)`` when a canary is asked for, else None; bad values fail naming the option."""
-    count, ratio = params.get("canary_keys") or 0, params.get("max_failed_again_ratio")
-    check_range("canary_keys", count, 0, MAX_CANARY_KEYS)
-    check_range("max_failed_again_ratio", ratio, 0, 1)
-    if not count:
-        if ratio is not None:
-            raise ValidationError("max_failed_again_ratio: needs canary_keys (the breaker watches the canary and later waves)")
-        return None
-    return count, DEFAULT_RATIO if ratio is None else ratio
+class CanaryOptions:
+    """The canary options, typed: read once from the validated options when the run is built."""
+
+    def __init__(self, canary_keys=0, max_failed_again_ratio=None):
+        self.canary_keys = canary_keys or 0
+        self.max_failed_again_ratio = max_failed_again_ratio
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params.get("canary_keys"), params.get("max_failed_again_ratio"))
+
+    def settings(self):
+        """``(canary_keys, ratio)`` when a canary is asked for, else None; bad values fail naming the option."""
+        count, ratio = self.canary_keys, self.max_failed_again_ratio
+        check_range("canary_keys", count, 0, MAX_CANARY_KEYS)
+        check_range("max_failed_again_ratio", ratio, 0, 1)
+        if not count:
+            if ratio is not None:
+                raise ValidationError("max_failed_again_ratio: needs canary_keys (the breaker watches the canary and later waves)")
+            return None
+        return count, DEFAULT_RATIO if ratio is None else ratio
 
 
 def spread(groups, count):

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+from datetime import datetime, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
     HAS_OUTCOME, SOURCES, IllegalMove, check_action, check_entry, check_outcome,
@@ -39,7 +40,7 @@ class Ledger:
     Safe to share between threads. ``directory`` is where its file goes (the module's tmpdir).
     """
 
-    def __init__(self, flows, actions, outcomes=(), directory=None):
+    def __init__(self, flows, actions, outcomes=(), directory=None, list_error_ids=False):
         for action in actions:
             check_action(action)
         for outcome in outcomes:
@@ -47,6 +48,9 @@ class Ledger:
         self.flows = dict((flow["_id"], flow) for flow in flows)
         self.actions = tuple(actions)
         self.outcomes = tuple(outcomes)
+        self.list_error_ids = list_error_ids  # the report lists every key's errorIds, not only a key listed twice
+        # When the listing began (the ledger is made just before it): a pre-send check asks what others did since.
+        self.started = datetime.now(timezone.utc)
         self._lock = threading.Lock()
         self._seq = 0
         handle, self._path = tempfile.mkstemp(prefix=".flowops-ledger-", suffix=".sqlite", dir=directory)
@@ -88,18 +92,27 @@ class Ledger:
         pages): ``error_ids`` holds them all, ``error_id`` the one seen last (listings run oldest first, so the newest).
         The key itself is counted, retried and reported once.
         """
+        return bool(self.add_listed(flow_id, step_id, key, error_id, action, reason)[0])
+
+    def add_listed(self, flow_id, step_id, key, error_id, action, reason=None):
+        """``add``, returning ``(new key, new error id)``: whether the key was new, and whether ``error_id`` was
+        recorded now (a new key, or another open error of a known key), not a listing that repeated it. A key
+        already accounted for on another flow or step keeps its entry and ids: ``(None, False)``."""
         check_entry(action)
         with self._lock:
             # One statement for a new key (the common case); a duplicate then costs a read and maybe an update.
             self._seq += 1
             if self._db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
                                 (key, self._seq, flow_id, step_id, error_id, action, reason, error_id)).rowcount:
-                return True
-            row = self._db.execute("SELECT action, error_ids FROM entries WHERE key = ?", (key,)).fetchone()
+                return True, True
+            row = self._db.execute("SELECT action, error_ids, flow, step FROM entries WHERE key = ?", (key,)).fetchone()
+            if (row[2], row[3]) != (flow_id, step_id):
+                return None, False
             if row[0] == action and error_id not in row[1].split(" "):
                 self._db.execute("UPDATE entries SET error_id = ?, error_ids = ? WHERE key = ?",
                                  (error_id, row[1] + " " + error_id, key))
-            return False
+                return False, True
+            return False, False
 
     def set_action(self, keys, action, job=None, reason=None):
         """Move ``keys`` (a key or a list of them) to ``action``; each must be at an action the machine allows the
@@ -195,6 +208,19 @@ class Ledger:
     def job(self, key):
         return self._one("SELECT job FROM entries WHERE key = ?", (key,))[0]
 
+    def job_ids(self):
+        """Every job id a key of this ledger was given (the run's own jobs so far)."""
+        return set(row[0] for row in self._all("SELECT DISTINCT job FROM entries WHERE job IS NOT NULL"))
+
+    def error_counts(self):
+        """``counts()`` in error ids rather than keys: a key listed with two open errors counts two."""
+        counts = self._empty_counts()
+        for action, outcome, number in self._all(
+                "SELECT action, outcome, SUM(LENGTH(error_ids) - LENGTH(REPLACE(error_ids, ' ', '')) + 1) FROM entries "
+                "GROUP BY action, outcome"):
+            self._count_into(counts, action, outcome, number)
+        return counts
+
     def first_reason(self, actions):
         row = self._one("SELECT reason FROM entries WHERE action IN (%s) ORDER BY seq LIMIT 1" % ",".join("?" * len(actions)),
                         tuple(actions))
@@ -254,6 +280,6 @@ class Ledger:
                 last = seq
                 record = {key_name: key, "errorId": error_id, "_flowId": flow_id, "_stepId": step_id,
                           "action": action, "outcome": outcome, "job": job, "reason": reason}
-                if " " in error_ids:  # a key listed with several open errors: every one of them
+                if self.list_error_ids or " " in error_ids:  # a key listed with several open errors: every one of them
                     record["errorIds"] = error_ids.split(" ")
                 yield record

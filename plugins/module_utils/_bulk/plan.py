@@ -78,24 +78,50 @@ def ledger_entries(ledger, key_name, verbs):
             for record in ledger.key_records(key_name)]
 
 
-class PlanGate:
-    """One module run's plan options: writes the plan in check mode, holds a real run to it otherwise.
+class PlanOptions:
+    """The plan options, typed, and what a plan records: read once from the validated options when the run is built.
 
-    ``module_name`` and ``key_name`` say whose plan it is and which field is its key; ``verbs`` maps the ledger's
-    pending action to the plan's action name; ``option_names`` are the options recorded in the plan and compared
-    when it is applied (a plan made for another selection is refused, not reinterpreted).
+    ``recorded`` holds the values of ``option_names`` (the options a plan records and its apply run must repeat: a
+    plan made for another selection is refused, not reinterpreted); ``elsewhere`` the other paths the run writes or
+    reads, which the plan file must not be.
     """
 
-    def __init__(self, ctx, module_name, key_name, verbs, option_names):
-        self.ctx = ctx
+    ELSEWHERE = ("report_file", "backup_file", "from_backup")
+
+    def __init__(self, path=None, tolerance="exact", expected=None, recorded=None, elsewhere=None):
+        self.path = path
+        self.tolerance = tolerance or "exact"
+        self.expected = (expected or "").strip().lower() or None
+        self.recorded = dict(recorded or {})
+        self.elsewhere = dict(elsewhere or {})
+
+    @classmethod
+    def from_params(cls, params, option_names):
+        return cls(params.get("plan_file"), params.get("plan_tolerance"), params.get("plan_sha256"),
+                   dict((name, params.get(name)) for name in option_names),
+                   dict((name, params.get(name)) for name in cls.ELSEWHERE))
+
+
+class PlanGate:
+    """One module run's plan: writes the plan in check mode, holds a real run to it otherwise.
+
+    ``options`` is the run's ``PlanOptions``; ``module_name`` and ``key_name`` say whose plan it is and which field is
+    its key; ``verbs`` maps the ledger's pending action to the plan's action name; ``platform``, ``run_id`` and
+    ``check_mode`` are the run's.
+    """
+
+    def __init__(self, options, module_name, key_name, verbs, platform, run_id, check_mode=False):
         self.module_name = module_name
         self.key_name = key_name
         self.verbs = verbs
-        self.option_names = option_names
-        params = ctx.params
-        self.path = params.get("plan_file")
-        self.tolerance = params.get("plan_tolerance") or "exact"
-        self.expected = (params.get("plan_sha256") or "").strip().lower() or None
+        self.platform = platform
+        self.run_id = run_id
+        self.check_mode = check_mode
+        self.path = options.path
+        self.tolerance = options.tolerance
+        self.expected = options.expected
+        self.recorded = options.recorded
+        self.elsewhere = options.elsewhere
         self.plan = None
 
     @property
@@ -103,7 +129,7 @@ class PlanGate:
         return bool(self.path)
 
     def options(self):
-        return dict((name, self.ctx.params.get(name)) for name in self.option_names)
+        return dict(self.recorded)
 
     def check(self):
         """Before any request: the options make sense, and a real run's plan is readable, intact and expected."""
@@ -111,11 +137,11 @@ class PlanGate:
             raise ValidationError("plan_sha256: give plan_file too; the hash pins a plan file")
         if not self.path:
             return
-        for option in ("report_file", "backup_file", "from_backup"):
-            other = self.ctx.params.get(option)
+        for option in PlanOptions.ELSEWHERE:
+            other = self.elsewhere.get(option)
             if other and os.path.abspath(other) == os.path.abspath(self.path):
                 raise ValidationError("plan_file: %s is also %s; use another path" % (self.path, option))
-        if self.ctx.check_mode:
+        if self.check_mode:
             check_writable(self.path, "plan_file")
             return
         self.plan = self._load()
@@ -140,9 +166,9 @@ class PlanGate:
         if plan.get("module") != self.module_name:
             raise ValidationError("plan_file: %s is a plan of %s, not of %s; nothing was sent"
                                   % (path, plan.get("module"), self.module_name))
-        if plan.get("platform") != self.ctx.adapter.name:
+        if plan.get("platform") != self.platform:
             raise ValidationError("plan_file: %s is a plan for platform '%s', not '%s'; nothing was sent"
-                                  % (path, plan.get("platform"), self.ctx.adapter.name))
+                                  % (path, plan.get("platform"), self.platform))
         try:
             recomputed = plan_sha256(plan["keys"])
         except (KeyError, TypeError, AttributeError):
@@ -150,7 +176,7 @@ class PlanGate:
         if recomputed != plan.get("plan_sha256"):
             raise ValidationError("plan_file: %s records plan_sha256 %s but its keys hash to %s (the file was changed "
                                   "after it was written); nothing was sent" % (path, plan.get("plan_sha256"), recomputed))
-        differing = sorted(name for name in self.option_names if plan.get("options", {}).get(name) != self.ctx.params.get(name))
+        differing = sorted(name for name, value in self.recorded.items() if plan.get("options", {}).get(name) != value)
         if differing:
             raise ValidationError("plan_file: %s was made with other options (%s differ); apply it with the options it "
                                   "was made with; nothing was sent" % (path, ", ".join(differing)))
@@ -160,7 +186,7 @@ class PlanGate:
         """Check mode: write the plan of what ``ledger`` holds; returns ``{plan_file, plan_sha256, counts_planned}``."""
         entries = canonical(ledger_entries(ledger, self.key_name, self.verbs))
         plan = {"format": PLAN_FORMAT, "version": PLAN_VERSION, "module": self.module_name,
-                "platform": self.ctx.adapter.name, "created": utc_now(), "run_id": self.ctx.run_id,
+                "platform": self.platform, "created": utc_now(), "run_id": self.run_id,
                 "key_name": self.key_name, "order": ORDER, "options": self.options(),
                 "counts": count_actions(entries), "plan_sha256": plan_sha256(entries), "keys": entries}
         return {"plan_file": write_json(self.path, plan), "plan_sha256": plan["plan_sha256"],

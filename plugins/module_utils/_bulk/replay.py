@@ -8,7 +8,8 @@ Only a key that an open error still carries can be retried: the platforms' retry
 ``POST .../retry`` answers 204 for keys that match no stored snapshot, and retrying a resolved error is not
 established by its reference). Every other record of the backup is reported by key as ``cannot_retry`` with the
 reason, never sent. On a platform that resolves in the collection's own state (``resolve_mode = "local"``) a
-dismissed error is still open on the platform, so it is replayed despite its dismissal.
+dismissed error is still open on the platform, so it is replayed despite its dismissal: a replaying run is built
+without the dismissed errors (flow_errors_retry's ``build``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,15 +21,6 @@ import os
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import CANNOT_RETRY, NO_KEY
-
-
-class _NothingDismissed:
-    """Stands in for the dismissed file while replaying: the backup names the dismissed errors to retry."""
-
-    path = None
-
-    def __contains__(self, error_id):
-        return False
 
 
 class Backup:
@@ -66,19 +58,17 @@ class Backup:
         return error.get("retryDataKey") in self.keys
 
 
-def start_replay(ctx):
-    """The run's ``Backup`` when ``from_backup`` is set, else None. Selects the backup's flows when the task names
-    none, and looks past local dismissals. Call before the selection is built."""
-    path = ctx.params.get("from_backup")
-    if not path:
-        return None
-    backup = Backup(path)
-    params = ctx.params
-    if not (params.get("flow_ids") or params.get("abstract_flow_id") or params.get("integration_id")):
-        params["flow_ids"] = backup.flow_ids()
-    if ctx.adapter.resolve_mode == "local":
-        ctx.dismissed = _NothingDismissed()
-    return backup
+def open_backup(path):
+    """The run's ``Backup`` when ``from_backup`` names one (read and checked now, before any request), else None."""
+    return Backup(path) if path else None
+
+
+def selection_options(params, backup):
+    """The options the run's selection reads: with a backup and no flow selection in the task, the backup's flows
+    (a new mapping: the task's options are left as they are)."""
+    if backup is None or params.get("flow_ids") or params.get("abstract_flow_id") or params.get("integration_id"):
+        return params
+    return dict(params, flow_ids=backup.flow_ids())
 
 
 def account_unreplayable(ledger, backup, platform):

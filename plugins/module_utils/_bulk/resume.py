@@ -84,10 +84,9 @@ class ReportLock:
 
 
 @contextmanager
-def report_lock(ctx):
+def report_lock(report_file, run_id, check_mode):
     """Hold the run's ``ReportLock`` for the ``with`` block when the run writes a report (never in check mode)."""
-    path = ctx.params.get("report_file")
-    lock = ReportLock(path, ctx.run_id) if path and not ctx.check_mode else None
+    lock = ReportLock(report_file, run_id) if report_file and not check_mode else None
     try:
         yield lock
     finally:
@@ -126,6 +125,14 @@ class Journal:
         self.stream.close()
         if remove and os.path.exists(self.path):
             os.remove(self.path)
+
+
+def journal_opener(report_file, run_id):
+    """What opens the journal of a run that writes ``report_file`` (called when sending starts, never in check mode);
+    None when the run writes no report, so keeps no journal."""
+    if not report_file:
+        return None
+    return lambda: Journal(report_file, run_id)
 
 
 def done_keys(report_path, run_id, actions):

@@ -117,26 +117,35 @@ class BatchSender:
 
     def _others_at_work(self, flow_id, step_id):
         """``{key: reason}`` of the step's keys another actor's retry took since the listing. Before the first batch of
-        an integration (or of a flow outside one), one listing of its unfinished retry jobs (none of ours yet) tells
-        which steps another actor is retrying; for such a step, wait for those jobs like a settle, read its open errors
-        once, and leave alone every key whose open errors are no longer exactly those listed. Retrying them too would
-        process their records twice."""
+        an integration (or of a flow outside one), one listing of its retry jobs tells which steps another actor is
+        retrying, or retried while we listed: jobs not finished, and jobs that finished after our listing began
+        (``adapter.retry_jobs_running_in(..., since=ledger.started)``; this run's own jobs, of an earlier canary wave,
+        are not counted). Only for such a step, wait for its unfinished jobs like a settle, read its open errors once,
+        and leave alone every key whose open errors are no longer exactly those listed, naming what was seen.
+        Retrying them too would process their records twice."""
         integration_id = (self.ledger.flows.get(flow_id) or {}).get("_integrationId")
         scope = ("integration", integration_id) if integration_id else ("flow", flow_id)
         with self._lock:
             entry = self._scopes.setdefault(scope, [threading.Lock(), None])
         with entry[0]:
             if entry[1] is None:
-                entry[1] = self.adapter.retry_jobs_running_in(flow_id=flow_id, integration_id=integration_id) or {}
-            if not entry[1].get((flow_id, step_id)):
+                ours = self.ledger.job_ids()
+                found = self.adapter.retry_jobs_running_in(flow_id=flow_id, integration_id=integration_id,
+                                                           since=self.ledger.started) or {}
+                entry[1] = dict((step, [job for job in jobs if job.get("_id") not in ours]) for step, jobs in found.items())
+            jobs = entry[1].get((flow_id, step_id))
+            if not jobs:
                 return {}
             if (flow_id, step_id) not in self._changed:
                 keys = [key for group, keys in self.ledger.groups(TO_RETRY) if group == (flow_id, step_id) for key in keys]
-                decided = self._decide(flow_id, step_id, keys, self.ledger.error_ids_of(keys), "another actor's retry job")
+                listed, now_open = self.ledger.error_ids_of(keys), {}
+                decided = self._decide(flow_id, step_id, keys, listed, "another actor's retry job", found=now_open)
                 if isinstance(decided, str):
                     raise FlowOpsError(decided)
+                other = "another actor's retry job %s (%s when listed)" % (jobs[0].get("_id"), jobs[0].get("status"))
                 self._changed[(flow_id, step_id)] = dict(
-                    (key, "changed since listing: another actor's retry job took it") for key in decided[0])
+                    (key, "changed since listing: %s took it; now %s" % (other, _seen_now(now_open.get(key), listed.get(key))))
+                    for key in decided[0])
             return self._changed[(flow_id, step_id)]
 
     def _post(self, flow_id, step_id, keys):
@@ -181,10 +190,11 @@ class BatchSender:
                                                  "rounds (max_retries)" % (error, rounds)))
         return results
 
-    def _decide(self, flow_id, step_id, keys, listed, error, sleep=time.sleep):
+    def _decide(self, flow_id, step_id, keys, listed, error, sleep=time.sleep, found=None):
         """``(taken, untouched, job)`` once the platform shows no retry job of the step queued or running, or a reason
         (str) why the keys stay in doubt: the open errors or the jobs could not be read, or a job ran past the
-        settle time. ``job`` is the one retry job seen running meanwhile (the one that took ``taken``), else None."""
+        settle time. ``job`` is the one retry job seen running meanwhile (the one that took ``taken``), else None.
+        ``found``, a dict, receives the step's open error ids by key as read."""
         deadline, delay, seen = time.monotonic() + SETTLE_TIMEOUT, SETTLE_FIRST_DELAY, {}
         while True:
             try:
@@ -206,6 +216,8 @@ class BatchSender:
                         "%d s" % (error, running[0]["_id"], running[0].get("status"), SETTLE_TIMEOUT))
             sleep(delay)
             delay = min(delay * 2, SETTLE_MAX_DELAY)
+        if found is not None:
+            found.update(still_open)
         # untouched: still open, and only under ids it was listed with (one of them may have been resolved by
         # another actor's retry between two listing pages); a new id or none at all means the platform took it
         untouched = [k for k in keys if still_open.get(k) and still_open[k] <= listed.get(k, frozenset())]
@@ -216,6 +228,14 @@ class BatchSender:
             job = dict(next(iter(seen.values())))
             job["status"], job["done"] = None, False  # finished since: wait_for_jobs reads its final status
         return taken, untouched, job
+
+
+def _seen_now(open_now, listed):
+    """What a re-read showed of a key another actor's retry took: the platform's state, for the report."""
+    if not open_now:
+        return "no open error (resolved or retried by them)"
+    new = sorted(open_now - (listed or frozenset()))
+    return "open under error ids not listed: %s (failed again)" % ", ".join(new) if new else "open errors changed"
 
 
 def submit(ctx, strategy, batch_size, options=None, journal=None):

@@ -31,15 +31,27 @@ DIFF_MAX_KEYS = 20  # --diff shows the first keys' before/after ...
 DIFF_MAX_CHARS = 2000  # ... each side cut at this many characters
 
 
-def _option(params):
-    """The patch option in use, or None; both at once is refused."""
-    if params.get("retry_data_patch") is not None and params.get("retry_data_template") is not None:
-        raise ValidationError("retry_data_patch: set retry_data_patch or retry_data_template, not both")
-    if params.get("retry_data_patch") is not None:
-        return "retry_data_patch"
-    if params.get("retry_data_template") is not None:
-        return "retry_data_template"
-    return None
+class RetryDataOptions:
+    """The retry data options, typed: read once from the validated options when the run is built."""
+
+    def __init__(self, patch=None, template=None, backup_file=None):
+        self.patch = patch
+        self.template = template
+        self.backup_file = backup_file
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params.get("retry_data_patch"), params.get("retry_data_template"), params.get("backup_file"))
+
+    def option(self):
+        """The patch option in use, or None; both at once is refused."""
+        if self.patch is not None and self.template is not None:
+            raise ValidationError("retry_data_patch: set retry_data_patch or retry_data_template, not both")
+        if self.patch is not None:
+            return "retry_data_patch"
+        if self.template is not None:
+            return "retry_data_template"
+        return None
 
 
 def _compile(expression):
@@ -64,28 +76,27 @@ def _one_line(exc):
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def check_retry_data_options(ctx):
-    """Before any request: the patch options are consistent, the platform can patch, the backup is writable."""
-    params = ctx.params
-    option = _option(params)
+def check_retry_data_options(ctx, options):
+    """Before any request: the patch ``options`` are consistent, the platform can patch, the backup is writable."""
+    option = options.option()
     if option is None:
-        if params.get("backup_file"):
+        if options.backup_file:
             raise ValidationError("backup_file: only used with retry_data_patch or retry_data_template")
         return
     ctx.adapter.require("put_retry_data", "patching retry data (%s)" % option)
     if option == "retry_data_template":
-        _compile(params["retry_data_template"])
+        _compile(options.template)
     if not ctx.check_mode:
-        check_writable(params.get("backup_file"), "backup_file")
+        check_writable(options.backup_file, "backup_file")
 
 
 class _NewData:
     """What replaces a record's ``data``: the patch merged in, or the template's dict."""
 
-    def __init__(self, params):
-        self.option = _option(params)
-        self.patch = params.get("retry_data_patch")
-        self.template = _compile(params["retry_data_template"]) if self.option == "retry_data_template" else None
+    def __init__(self, options):
+        self.option = options.option()
+        self.patch = options.patch
+        self.template = _compile(options.template) if self.option == "retry_data_template" else None
 
     def __call__(self, key, data, error):
         if self.template is None:
@@ -152,9 +163,10 @@ def _fetch(ctx, targets):
         raise FlowOpsError("retry data could not be read (%s); nothing was patched or retried" % exc)
 
 
-def _write_backup(ctx, fetched):
-    """Every original envelope to ``backup_file`` (resolve's JSON-lines records, with ``retryData``); returns the path."""
-    path = ctx.params.get("backup_file") or default_backup_file("retry-data", ctx.run_id)
+def _write_backup(ctx, path, fetched):
+    """Every original envelope to ``path`` (``backup_file``; resolve's JSON-lines records, with ``retryData``); returns
+    the path written."""
+    path = path or default_backup_file("retry-data", ctx.run_id)
     ledger = ctx.ledger
     try:
         backup = JsonLinesWriter(path)
@@ -210,15 +222,15 @@ def _put_all(ctx, changes):
     return patched
 
 
-def patch_retry_data(ctx, result, header):
-    """Patch the stored retry data of every key about to be retried (nothing without a patch option).
+def patch_retry_data(ctx, options, result, header):
+    """Patch the stored retry data of every key about to be retried (nothing without a patch option in ``options``).
 
     Adds ``retry_data`` (counts and the backup file) to ``result`` and, with ``--diff``, the before/after per key.
     In check mode the data is read and the diff shown, but nothing is written or sent.
     """
-    if _option(ctx.params) is None:
+    if options.option() is None:
         return
-    new_data = _NewData(ctx.params)
+    new_data = _NewData(options)
     targets = _targets(ctx)
     errors = _error_records(ctx, targets) if new_data.template is not None else {}
     fetched = _fetch(ctx, targets)
@@ -232,7 +244,7 @@ def patch_retry_data(ctx, result, header):
     if ctx.check_mode:
         summary["patched"] = len(changes)  # would be
     elif len(missing) < len(targets):  # some retry data to back up (no empty backup file)
-        summary["backup_file"] = result["backup_file"] = header["backup_file"] = _write_backup(ctx, fetched)
+        summary["backup_file"] = result["backup_file"] = header["backup_file"] = _write_backup(ctx, options.backup_file, fetched)
         summary["patched"] = _put_all(ctx, changes)
         summary["failed"] = len(changes) - summary["patched"]
     result["retry_data"] = summary

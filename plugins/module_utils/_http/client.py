@@ -104,11 +104,11 @@ class Client:
 
     def __init__(self, base_url, token, auth_header="Authorization", auth_prefix="Bearer ", validate_certs=True,
                  timeout=30, policy=None, max_requests_per_second=0, pool_size=10, sleep=time.sleep, platform=None,
-                 max_pages=10000):
+                 max_pages=10000, stopped=None):
         self.base_url = base_url.rstrip("/")
         self.origin = origin_of(self.base_url)  # every URL handed to the client must go here
         self.platform = platform  # named in the hint a 401 gets
-        self.stopped = _never  # true once the run must send nothing more (RunContext sets it)
+        self.stopped = stopped or _never  # true once the run must send nothing more (see watch)
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.max_pages = max_pages  # the most pages any one listing may take (paging.py reads it)
@@ -201,6 +201,11 @@ class Client:
         asked = parse_retry_after(raw.headers.get("Retry-After"))
         # A Retry-After above retry_after_cap fails the request (see _retry_delay): nobody waits for it.
         self._ceiling.rate_limited(sent_at, asked if asked is not None and asked <= self.policy.retry_after_cap else None)
+
+    def watch(self, stopped):
+        """``stopped()`` says when the run must send nothing more: a re-send is not made and a wait is cut short once it
+        is true. Given at construction (``stopped=``), or once by whoever builds the run before the first request."""
+        self.stopped = stopped
 
     def _wait(self, seconds):
         """Sleep before a re-send; with a controller to watch, in short slices, so a run whose controller is gone

@@ -16,7 +16,7 @@ from ansible.module_utils.basic import AnsibleFallbackNotFound
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Client, LocationParseError, RetryPolicy, parse_url
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, suggestion
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
 
 
@@ -32,8 +32,10 @@ def env_fallback(*names):
     raise AnsibleFallbackNotFound
 
 
+# platform takes no ``choices``: it is checked in ``platform_class`` (case-insensitive, with a "did you mean" and the
+# environment variable named when the value came from one), as region is in ``region_of``.
 CONNECTION_SPEC = dict(
-    platform=dict(type="str", default="celigo", choices=sorted(ADAPTERS), fallback=(env_fallback, ["FLOWOPS_PLATFORM"])),
+    platform=dict(type="str", default="celigo", fallback=(env_fallback, ["FLOWOPS_PLATFORM"])),
     api_url=dict(type="str", fallback=(env_fallback, ["FLOWOPS_API_URL"])),
     region=dict(type="str", fallback=(env_fallback, ["FLOWOPS_REGION"])),
     api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["FLOWOPS_API_TOKEN"])),
@@ -49,6 +51,49 @@ CONNECTION_SPEC = dict(
     max_pages=dict(type="int", default=10000),
     allow_insecure_http=dict(type="bool", default=False),
 )
+
+
+# option -> the environment variable it falls back to (FLOWOPS_REGION for region, ...).
+ENVIRONMENT_VARIABLES = dict((name, spec["fallback"][1][0]) for name, spec in CONNECTION_SPEC.items() if "fallback" in spec)
+
+
+def environment_source(params, name):
+    """The environment variable the value of option ``name`` came from (the fallback, when the value equals it), else None."""
+    variable = ENVIRONMENT_VARIABLES.get(name)
+    value = params.get(name)
+    if variable and value is not None and os.environ.get(variable) == value:
+        return variable
+    return None
+
+
+def labelled(params, name):
+    """How a message names option ``name``: ``region``, or ``region (from the FLOWOPS_REGION environment variable)``."""
+    variable = environment_source(params, name)
+    return "%s (from the %s environment variable)" % (name, variable) if variable else name
+
+
+def platform_class(params):
+    """The adapter class ``platform`` names, case-insensitive; an unknown name is refused with a "did you mean"."""
+    name = str(params.get("platform") or "celigo")
+    adapter_class = ADAPTERS.get(name.strip().lower())
+    if adapter_class is None:
+        raise ValidationError("%s: '%s' is not a platform%s; use one of %s"
+                              % (labelled(params, "platform"), name, suggestion(name, ADAPTERS), ", ".join(sorted(ADAPTERS))))
+    return adapter_class
+
+
+def region_of(adapter_class, params):
+    """The region key of ``adapter_class`` that ``region`` names, case-insensitive (``EU`` is ``eu``); None when it
+    is not set or api_url is (api_url wins); an unknown region is refused with a "did you mean"."""
+    region = params.get("region")
+    if not region or params.get("api_url"):
+        return None
+    known = dict((key.lower(), key) for key in adapter_class.regions)
+    if str(region).strip().lower() not in known:
+        raise ValidationError("%s: '%s' is not a %s region%s; use one of %s or set api_url"
+                              % (labelled(params, "region"), region, adapter_class.name,
+                                 suggestion(region, adapter_class.regions), ", ".join(sorted(adapter_class.regions))))
+    return known[str(region).strip().lower()]
 
 
 def _check_range(params, name, low, high=None):
@@ -74,8 +119,7 @@ def api_token(params):
     token = (raw or "").strip()
     if not token:
         raise ValidationError("api_token: no API token; set api_token or the %s environment variable" % TOKEN_VARIABLE)
-    source = "api_token (from the %s environment variable)" % TOKEN_VARIABLE if os.environ.get(TOKEN_VARIABLE) == raw \
-        else "api_token"
+    source = labelled(params, "api_token")
     if not all(33 <= ord(char) <= 126 for char in token):
         raise ValidationError("%s: the token has a space, control or non-ASCII character inside it; set the token "
                               "exactly as the platform issued it" % source)
@@ -113,26 +157,27 @@ def check_api_url(params, warn):
     api_url = params.get("api_url")
     if not api_url:
         return
+    label = labelled(params, "api_url")
     try:
         parts = parse_url(api_url)
     except (LocationParseError, ValueError):
-        raise ValidationError("api_url: '%s' is not a URL (a port is 1 to 65535); use https://HOST[:PORT]"
-                              % _without_userinfo(api_url))
+        raise ValidationError("%s: '%s' is not a URL (a port is 1 to 65535); use https://HOST[:PORT]"
+                              % (label, _without_userinfo(api_url)))
     scheme = (parts.scheme or "").lower()
     if scheme not in ("https", "http"):
-        raise ValidationError("api_url: '%s' must start with https:// (or http:// for an emulator on this machine)"
-                              % _without_userinfo(api_url))
+        raise ValidationError("%s: '%s' must start with https:// (or http:// for an emulator on this machine)"
+                              % (label, _without_userinfo(api_url)))
     if parts.auth or "\\" in api_url or "@" in (urlsplit(api_url).netloc or ""):
-        raise ValidationError("api_url: '%s' has user-info or a backslash; the token is sent as auth_header says: "
-                              "give only https://HOST[:PORT]" % _without_userinfo(api_url))
+        raise ValidationError("%s: '%s' has user-info or a backslash; the token is sent as auth_header says: "
+                              "give only https://HOST[:PORT]" % (label, _without_userinfo(api_url)))
     if not parts.host or parts.port == 0:
-        raise ValidationError("api_url: '%s' has no host or port 0; use https://HOST[:PORT]" % api_url)
+        raise ValidationError("%s: '%s' has no host or port 0; use https://HOST[:PORT]" % (label, api_url))
     if scheme == "http" and not _is_loopback(parts.host):
         if params.get("validate_certs", True) or not params.get("allow_insecure_http"):
             raise ValidationError(
-                "api_url: '%s' is plain http:// to %s, which is not this machine: the token would travel in clear "
+                "%s: '%s' is plain http:// to %s, which is not this machine: the token would travel in clear "
                 "text; use https://, or set both validate_certs: false and allow_insecure_http: true for a trusted "
-                "test network" % (api_url, parts.host))
+                "test network" % (label, api_url, parts.host))
         warn("api_url: plain http:// to %s (allow_insecure_http): the API token travels in clear text" % parts.host)
     if params.get("region"):
         warn("region '%s' is ignored: api_url is set, and api_url wins (%s)" % (params["region"], api_url))
@@ -147,7 +192,7 @@ def _without_userinfo(url):
     return head + sep + authority.rpartition("@")[2] + slash + path
 
 
-def check_api_url_prefix(adapter_class, api_url):
+def check_api_url_prefix(adapter_class, api_url, label="api_url"):
     """Refuse an api_url ending with the path prefix the adapter adds to every path itself (Celigo's /v1,
     SuperAI's /api), or with the default base URL's own path twice (Cloudflare's /client/v4, Activepieces' /api)."""
     if not api_url:
@@ -162,16 +207,17 @@ def check_api_url_prefix(adapter_class, api_url):
         problem, path = "ends with %s twice" % base_path, path[:-len(base_path)]
     else:
         return
-    raise ValidationError("api_url: '%s' %s; use %s" % (api_url, problem, urlunsplit(parts._replace(path=path))))
+    raise ValidationError("%s: '%s' %s; use %s" % (label, api_url, problem, urlunsplit(parts._replace(path=path))))
 
 
-def adapter_from_params(params, warn=None):
-    """Validate the connection options and return the platform adapter with its client."""
+def adapter_from_params(params, warn=None, stopped=None):
+    """Validate the connection options and return the platform adapter with its client; ``stopped()`` (optional)
+    tells the client when the run must send nothing more."""
+    adapter_class = platform_class(params)
     validate_connection(params, warn)
-    adapter_class = ADAPTERS[params["platform"]]
     adapter_class.validate(params)
-    check_api_url_prefix(adapter_class, params.get("api_url"))
-    base_url = adapter_class.base_url(params.get("api_url"), params.get("region"))
+    check_api_url_prefix(adapter_class, params.get("api_url"), labelled(params, "api_url"))
+    base_url = adapter_class.base_url(params.get("api_url"), region_of(adapter_class, params))
     header, prefix = adapter_class.auth(params.get("auth_header"))
     client = Client(
         base_url,
@@ -185,6 +231,7 @@ def adapter_from_params(params, warn=None):
         max_pages=params["max_pages"],
         pool_size=params["max_concurrency"],
         platform=adapter_class.name,
+        stopped=stopped,
     )
     return adapter_class(client, dict((name, params.get(name)) for name in ADAPTER_OPTIONS))
 
@@ -205,10 +252,13 @@ def connection_params(given):
             value = spec.get("default")
         params[name] = _converted(name, spec, value)
         if spec.get("choices") and params[name] is not None and params[name] not in spec["choices"]:
-            raise ValidationError("%s: '%s' is not one of %s" % (name, params[name], ", ".join(spec["choices"])))
+            raise ValidationError("%s: '%s' is not one of %s%s" % (
+                labelled(params, name), params[name], ", ".join(spec["choices"]), suggestion(params[name], spec["choices"])))
     unknown = sorted(set(name for name, value in given.items() if value is not None) - set(CONNECTION_SPEC))
     if unknown:
-        raise ValidationError("%s: not a connection option; use %s" % (unknown[0], ", ".join(sorted(CONNECTION_SPEC))))
+        raise ValidationError("%s: not a connection option%s; use %s" % (
+            unknown[0], suggestion(unknown[0], CONNECTION_SPEC), ", ".join(sorted(CONNECTION_SPEC))))
+    params["platform"] = platform_class(params).name
     return params
 
 

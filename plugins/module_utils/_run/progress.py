@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Progress of a long run in a tiny JSON file another process reads while the module works.
 
-A module's output reaches the job log only when it ends; the incident_recovery role runs the retry
-asynchronously and prints this file's content every few seconds instead. The file is rewritten
-atomically (a reader never sees half of it), at most once a second except for the last word of a phase.
+A module's output reaches the job log only when it ends. The bulk modules' action plugin
+(plugins/plugin_utils/progress.py) reads this file while the module runs and prints a line every few seconds; a
+play that runs the module with async can read it too. The file is rewritten atomically (a reader never sees half of
+it), at most once a second except for the last word of a phase.
 """
 
 from __future__ import absolute_import, division, print_function

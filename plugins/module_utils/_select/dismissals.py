@@ -75,12 +75,14 @@ class DismissedErrors:
             self.ids.update(entry["errorId"] for entry in entries)
 
 
-def dismissed_for(ctx):
-    """The run's dismissed errors when its platform resolves locally, else None (read once per run)."""
-    adapter = ctx.adapter
+def dismissed_errors(adapter, dismissed_file=None):
+    """The dismissed errors of a run on ``adapter`` when its platform resolves locally, else None: read once, when
+    the run is built (``dismissed_file``, else the default file of the platform and account)."""
     if adapter.resolve_mode != "local":
         return None
-    if ctx.dismissed is None:
-        path = ctx.params.get("dismissed_file") or default_path(adapter.name, adapter.dismissal_scope())
-        ctx.dismissed = DismissedErrors(path)
+    return DismissedErrors(dismissed_file or default_path(adapter.name, adapter.dismissal_scope()))
+
+
+def dismissed_for(ctx):
+    """The run's dismissed errors (built with its context by ``dismissed_errors``), or None."""
     return ctx.dismissed

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_for
+from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors, dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import select_flows
 
@@ -23,7 +23,8 @@ UNCLASSIFIED = "none"  # what the selection calls an error without a classificat
 
 class InventoryContext:
     """What listing flows needs of a run, outside a module: the adapter, the selection (None: every flow), a fan-out
-    and where warnings go. Built once by the inventory plugin; the adapter is bound to it.
+    and where warnings go. Built once by the inventory plugin; the adapter is given its warn and fan-out, never the
+    context itself.
 
     ``fan_out(func, items)`` yields ``(item, result, error)`` in input order (see _run/concurrency.py);
     ``warn(message)`` hears each warning once; ``params`` may name a ``dismissed_file``.
@@ -33,27 +34,38 @@ class InventoryContext:
         self.adapter = adapter
         self.selection = selection
         self.params = dict(params or {})
-        self.dismissed = None  # dismissals.dismissed_for() reads it on platforms that resolve locally
+        self.dismissed = dismissed_errors(adapter, self.params.get("dismissed_file"))  # read once, on local platforms
         self.warnings = []
         self._fan_out = fan_out
-        self._warn = warn
-        adapter.bind(self)
+        self._warn = _once(warn, self.warnings)
+        adapter.bind(warn=self._warn, fan_out_all=lambda func, items: _all_or_first_error(fan_out, func, items))
 
     def warn(self, message):
-        if message not in self.warnings:
-            self.warnings.append(message)
-            self._warn(message)
+        self._warn(message)
 
     def fan_out(self, func, items):
         return self._fan_out(func, items)
 
     def fan_out_all(self, func, items):
-        collected = []
-        for item, result, error in self._fan_out(func, items):
-            if error is not None:
-                raise error
-            collected.append((item, result))
-        return collected
+        return _all_or_first_error(self._fan_out, func, items)
+
+
+def _once(warn, said):
+    """``warn`` hearing each message once; ``said`` keeps them in order."""
+    def say(message):
+        if message not in said:
+            said.append(message)
+            warn(message)
+    return say
+
+
+def _all_or_first_error(fan_out, func, items):
+    collected = []
+    for item, result, error in fan_out(func, items):
+        if error is not None:
+            raise error
+        collected.append((item, result))
+    return collected
 
 
 def inventory_selection(params):

@@ -11,12 +11,13 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import CLASSIFICATIONS, NOT_SELECTED_BY_DEFAULT
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, suggestion
 
 FLOW_SELECTION_SPEC = dict(
     flow_ids=dict(type="list", elements="str", default=[]),
     abstract_flow_id=dict(type="list", elements="str", default=[], aliases=["abstract_flow_ids"]),
     integration_id=dict(type="str"),
+    allow_empty=dict(type="bool", default=False),
 )
 
 ERROR_SELECTION_SPEC = dict(
@@ -24,7 +25,8 @@ ERROR_SELECTION_SPEC = dict(
     occurred_after=dict(type="str"),
     occurred_before=dict(type="str"),
     sources=dict(type="list", elements="str", default=[]),
-    classifications=dict(type="list", elements="str", default=[], choices=list(CLASSIFICATIONS)),
+    # No ``choices``: ErrorSelection checks them (choice_problem), with a "did you mean".
+    classifications=dict(type="list", elements="str", default=[]),
     codes=dict(type="list", elements="str", default=[]),
     message_regex=dict(type="str"),
     retryable=dict(type="bool"),
@@ -85,6 +87,16 @@ def parse_time(value, option, now=None):
                               "relative age such as '2h' or '30m'" % (option, value))
 
 
+def choice_problem(name, values, choices, what):
+    """One line naming ``name`` when some of ``values`` are not in ``choices`` (the first unknown one with a "did you
+    mean"), else None. ``what`` names one value: ``classification``."""
+    unknown = [value for value in values or () if value not in choices]
+    if not unknown:
+        return None
+    return "%s: unknown %s %s%s; choose from %s" % (name, what, ", ".join("'%s'" % value for value in unknown),
+                                                    suggestion(unknown[0], choices), ", ".join(choices))
+
+
 def occurred_at(error):
     """When a listed error occurred (its ``occurredAt``, ISO 8601 from the platform), or None when it has none."""
     value = error.get("occurredAt")
@@ -125,6 +137,9 @@ class ErrorSelection:
         self.error_ids = set(params.get("error_ids") or [])
         self.retry_data_keys = set(params.get("retry_data_keys") or [])
         self.message_regex = None
+        # An abstract flow or integration with no flows fails the modules unless allow_empty is true (their spec's
+        # default is false); callers without the option (the inventory plugin) warn instead, as before.
+        self.allow_empty = bool(params.get("allow_empty", True))
         # Only the modules that write (retry, resolve) take batch_size: they leave out NOT_SELECTED_BY_DEFAULT
         # classifications unless the selection names them (or names errors by id or key); info modules list everything.
         explicit = self.classifications or self.error_ids or self.retry_data_keys
@@ -136,7 +151,10 @@ class ErrorSelection:
             raise ValidationError("select flows with flow_ids, abstract_flow_id or integration_id")
         if self.after and self.before and self.after >= self.before:
             raise ValidationError("occurred_after (%s) must be earlier than occurred_before (%s)"
-                                  % (params.get("occurred_after"), params.get("occurred_before")))
+                                  % (params.get("occurred_after"), params.get("occurred_before")), option="occurred_after")
+        problem = choice_problem("classifications", params.get("classifications"), CLASSIFICATIONS, "classification")
+        if problem:
+            raise ValidationError(problem)
         for option in ("flow_ids", "error_ids", "retry_data_keys"):
             dups = _duplicates(params.get(option) or [])
             if dups:

@@ -8,13 +8,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_for
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
+
+NOT_FOUND = 404
 
 
 def select_flows(ctx):
     """Flow records for flow_ids, every instance of each abstract flow, and every flow of an integration.
 
     Each flow appears once, in the order the options name them. An abstract flow or integration with no
-    flows is a warning (``ctx.warn``) in every module.
+    flows fails naming its option (``empty_selection``), or is a warning (``ctx.warn``) when the selection
+    allows it (``allow_empty``). A flow id the platform does not know fails naming flow_ids.
     """
     adapter, selection = ctx.adapter, ctx.selection
     queries = [("flow", flow_id) for flow_id in selection.flow_ids]
@@ -25,7 +29,10 @@ def select_flows(ctx):
     def fetch(query):
         kind, value = query
         if kind == "flow":
-            return [adapter.get_flow(value)]
+            try:
+                return [adapter.get_flow(value)]
+            except FlowOpsError as exc:
+                raise unknown_flow(adapter, value, exc)
         if kind == "abstract":
             return list(adapter.list_flows(abstract_flow_id=value))
         return list(adapter.list_flows(integration_id=value))
@@ -34,12 +41,47 @@ def select_flows(ctx):
     flows, seen = [], set()
     for query in queries:
         if not by_query[query] and query[0] != "flow":
-            ctx.warn("%s %s has no flows" % ("abstract flow" if query[0] == "abstract" else "integration", query[1]))
+            empty_selection(ctx, *query)
         for flow in by_query[query]:
             if flow["_id"] not in seen:
                 seen.add(flow["_id"])
                 flows.append(flow)
     return flows
+
+
+def empty_selection(ctx, kind, value):
+    """An abstract flow or integration that found no flow: a warning with allow_empty, else a failure naming the
+    option. An abstract flow id that is a flow (instance) id says so, with one more request on this path only."""
+    option, what = ("abstract_flow_id", "abstract flow") if kind == "abstract" else ("integration_id", "integration")
+    found = "%s %s has no flows" % (what, value)
+    if ctx.selection.allow_empty:
+        ctx.warn(found)
+        return
+    if kind == "abstract" and _exists(lambda: ctx.adapter.get_flow(value)):
+        raise FlowOpsError("abstract_flow_id: %s is a flow (instance) id, not an abstract flow id: use flow_ids" % value,
+                           option="abstract_flow_id")
+    raise FlowOpsError("%s: %s (set allow_empty: true to accept it)" % (option, found), option=option)
+
+
+def unknown_flow(adapter, flow_id, error):
+    """``error`` (reading flow ``flow_id``) naming flow_ids; a 404 for an id that is an abstract flow's says so, with
+    one more request on this path only."""
+    if error.status != NOT_FOUND:
+        return error
+    if "abstract_flow_id" not in adapter.refused_selections and _exists(
+            lambda: next(iter(adapter.list_flows(abstract_flow_id=flow_id)), None)):
+        return FlowOpsError("flow_ids: %s is an abstract flow id, not a flow (instance) id: use abstract_flow_id" % flow_id,
+                            option="flow_ids")
+    error.option = "flow_ids"
+    return error
+
+
+def _exists(read):
+    """True when ``read()`` returns something; a failure of this extra look counts as not found."""
+    try:
+        return read() is not None
+    except FlowOpsError:
+        return False
 
 
 def error_summaries(ctx, flows):

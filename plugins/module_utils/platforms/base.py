@@ -14,7 +14,7 @@ platform's REST API. Records an adapter returns are normalised:
 
 What a platform can do is declared as data (``capabilities``); anything it cannot do raises
 ``UnsupportedOperation`` naming the platform, before any request. Listings go through the shared pagers
-(paging.py), fan-out through the run's ``RunContext``.
+(paging.py), fan-out and warnings through the callables the run gives ``bind`` (never the run's context).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -163,6 +163,15 @@ def error_record(raw, flow_id, step_id, error_id, retry_data_key, occurred_at, s
     return record
 
 
+def _unheard(message):
+    """Where an unbound adapter's warnings go: nowhere."""
+
+
+def _in_turn(func, items):
+    """An unbound adapter's fan-out: one item at a time, ``[(item, result)]`` in input order."""
+    return [(item, func(item)) for item in items]
+
+
 class PlatformAdapter:
     name = None
     # region -> base URL; the first entry is the default.
@@ -184,20 +193,22 @@ class PlatformAdapter:
     def __init__(self, client, connection=None):
         self.client = client
         self.connection = connection or {}
-        self.ctx = None
+        self._warn = _unheard
+        self._fan_out_all = _in_turn
 
-    def bind(self, ctx):
-        """Attach the run's context: fan-out width and warnings for work the adapter spreads out itself."""
-        self.ctx = ctx
+    def bind(self, warn=None, fan_out_all=None):
+        """What the adapter may call back into its run, given once by whoever builds the run (the runner, the
+        inventory plugin): ``warn(message)`` and ``fan_out_all(func, items)`` (the run's fan-out, for work the adapter
+        spreads out itself). Plain callables: the adapter keeps no reference to the run's context. Unbound, warnings
+        go nowhere and work is done one item at a time."""
+        self._warn = warn or _unheard
+        self._fan_out_all = fan_out_all or _in_turn
 
     def fan_out_all(self, func, items):
-        if self.ctx is None:
-            return [(item, func(item)) for item in items]
-        return self.ctx.fan_out_all(func, items)
+        return self._fan_out_all(func, items)
 
     def warn(self, message):
-        if self.ctx is not None:
-            self.ctx.warn(message)
+        self._warn(message)
 
     def fetch(self, path, params=None):
         """One GET for the pagers; adapters with an envelope to check override it."""
@@ -306,9 +317,10 @@ class PlatformAdapter:
         engine waits until this is empty before it reads the step's open errors as the platform's decision."""
         return None
 
-    def retry_jobs_running_in(self, flow_id=None, integration_id=None):
+    def retry_jobs_running_in(self, flow_id=None, integration_id=None, since=None):
         """``{(flow_id, step_id): [unfinished retry job, ...]}`` of a whole integration (or of one flow) in one request,
-        or None when the platform has no such listing: before the first batch, a retry another actor has running."""
+        or None when the platform has no such listing: before the first batch, a retry another actor has running.
+        With ``since`` (when our listing began), also the retry jobs that finished since then."""
         return None
 
     def resolve(self, flow_id, step_id, error_ids):

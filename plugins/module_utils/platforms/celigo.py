@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.paging import LinkHeaderPager, NextUrlPager
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import (
@@ -17,6 +17,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base impor
 JOB_DONE = ("completed", "failed", "canceled")
 # Not final (ref components/schemas/Job status enum; celigo/ai troubleshooting-flows SKILL.md: "retrying" is in progress).
 JOB_NOT_DONE = ("queued", "running", "retrying", "canceling")
+JOB_PAGE = 1000  # "List all jobs" answers at most 1001 jobs, newest first: this many or more may be a cut page
+CLOCK_MARGIN = 120  # seconds: a finished job that ended this long before our listing began still counts as during it
 RETRY_PATHS = {"retry": "retry", "exponential_decay": "retry_with_exponential_decay"}
 FLOW_PAGER = LinkHeaderPager()
 ERROR_PAGERS = {"errors": NextUrlPager("errors"), "resolved": NextUrlPager("resolved")}
@@ -30,6 +32,31 @@ SUMMARY_FIELDS = (("_expOrImpId", STRING), ("lastErrorAt", OPTIONAL_STRING))
 JOB_FIELDS = (("_id", ID), ("status", OPTIONAL_STRING))
 RESOURCE_FIELDS = (("_id", ID), ("_connectionId", OPTIONAL_STRING))
 CONNECTION_FIELDS = (("_id", ID), ("type", OPTIONAL_STRING))
+
+
+def _moment(text):
+    """A job time (ISO 8601, ``Z`` or an offset) as an aware datetime, or None when absent or unreadable."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    value = text.strip()
+    value = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _finished_since(job, since):
+    """A finished job that ended at or after ``since`` (less CLOCK_MARGIN: the job times are the server's clock, ours may
+    run ahead), or whose end cannot be told (safe path: kept). Never, without ``since``."""
+    if since is None:
+        return False
+    for field in ("endedAt", "lastModified", "createdAt"):
+        moment = _moment(job.get(field))
+        if moment is not None:
+            return moment >= since - timedelta(seconds=CLOCK_MARGIN)
+    return True
 
 
 def _iso_ms(moment, round_up=False):
@@ -199,20 +226,34 @@ class CeligoAdapter(PlatformAdapter):
         jobs = [require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs") for job in objects(body, "the jobs", "GET", "/v1/jobs")]
         return [self._job(job) for job in jobs if job.get("status") not in JOB_DONE]
 
-    def retry_jobs_running_in(self, flow_id=None, integration_id=None):
+    def retry_jobs_running_in(self, flow_id=None, integration_id=None, since=None):
         """The same listing for a whole integration (``_integrationId``) or flow (``_flowId``) at once: each is a filter
         the jobs reference accepts alone (celigo/integrator-api-docs job.md; developer.celigo.com "List all jobs").
-        Grouped by the flow and step each job names (``_importId``, ``_exportId`` or ``_expOrImpId``)."""
+        Grouped by the flow and step each job names (``_importId``, ``_exportId`` or ``_expOrImpId``).
+
+        With ``since`` (an aware datetime: when our listing began) the one request carries no status filter, so it
+        also shows retry jobs that already finished: those that ended (``endedAt``; ``lastModified``, then
+        ``createdAt`` when absent) at or after ``since`` less ``CLOCK_MARGIN`` are kept too (another actor's retry
+        that ran while we listed), and so is a finished job with none of those times (safe path). The listing is
+        newest first, one page of at most 1001 jobs ("List all jobs"): a full page may hide an older job still
+        running, so then the unfinished ones are asked for as well (a second request, only then)."""
         scope = ("_integrationId", integration_id) if integration_id else ("_flowId", flow_id)
-        params = [scope, ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
-        body = self.client.request("GET", "/v1/jobs", params=params).body
-        by_step = {}
-        for job in objects(body, "the jobs", "GET", "/v1/jobs"):
-            require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs")
+        unfinished = [("status", status) for status in JOB_NOT_DONE]
+        jobs = self._list_jobs([scope, ("type", "retry")] + ([] if since else unfinished))
+        if since and len(jobs) >= JOB_PAGE:
+            jobs.extend(self._list_jobs([scope, ("type", "retry")] + unfinished))
+        by_step, seen = {}, set()
+        for job in jobs:
             step_id = job.get("_importId") or job.get("_exportId") or job.get("_expOrImpId")
-            if job.get("status") not in JOB_DONE and step_id:
-                by_step.setdefault((job.get("_flowId") or flow_id, step_id), []).append(self._job(job))
+            if not step_id or job["_id"] in seen or (job.get("status") in JOB_DONE and not _finished_since(job, since)):
+                continue
+            seen.add(job["_id"])
+            by_step.setdefault((job.get("_flowId") or flow_id, step_id), []).append(self._job(job))
         return by_step
+
+    def _list_jobs(self, params):
+        body = self.client.request("GET", "/v1/jobs", params=params).body
+        return [require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs") for job in objects(body, "the jobs", "GET", "/v1/jobs")]
 
     def resolve(self, flow_id, step_id, error_ids):
         # The body field is `errors` (carrying error ids), not `errorIds`: a legacy shape.

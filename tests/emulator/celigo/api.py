@@ -53,6 +53,7 @@ class _Gateway503:  # pylint: disable=too-few-public-methods
     action = "server_error_every"
 
 
+JOBS_PAGE = 1001  # GET /v1/jobs answers at most this many, newest first (developer.celigo.com "List all jobs")
 JOB_LIST_FILTERS = ("_integrationId", "_flowId", "_exportId", "_importId", "_flowJobId", "createdAt_gte", "createdAt_lte")
 
 
@@ -61,7 +62,8 @@ class CeligoApp(EmulatorApp):
     # retry_original: "resolved" (walkthrough) or "stays_open" (ref retryFlowStepErrors) - what a retried error does;
     # jobs_by_time_only: a retry job advances by time only (job_seconds), not by being polled: a slow asynchronous job;
     # auto_retry: the platform retries an error itself at its retryAt (ref FlowStepError.retryAt);
-    # other_actor: {"resolve_every", "retry_every", "cancel_every"}: a colleague acting after our listing;
+    # other_actor: {"resolve_every", "retry_every", "retry_done_every", "cancel_every"}: a colleague acting after our
+    # listing (retry_done_every: their retry job has finished before our pre-send check);
     # server_error_every: every n-th API request is answered 503, a write after it was processed (a gateway that lost
     # the backend's answer).
     switch_defaults = {"page_size": 100, "flow_page_size": 100, "job_seconds": 0.3, "retry_original": "resolved",
@@ -174,7 +176,8 @@ class CeligoApp(EmulatorApp):
             return Reply(200, [])
         step_id = request.arg("_importId") or request.arg("_exportId")
         statuses = set(request.query.get("status") or ())
-        return Reply(200, self.state.retry_jobs(flow_id, step_id, statuses, request.arg("type"), integration_id))
+        # newest first, at most 1001 a page ("List all jobs")
+        return Reply(200, self.state.retry_jobs(flow_id, step_id, statuses, request.arg("type"), integration_id)[:JOBS_PAGE])
 
     def get_job(self, request):
         return Reply(200, self.state.poll_job(request.params["job"]))

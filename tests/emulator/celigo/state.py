@@ -303,7 +303,8 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
     def listed(self, flow_id, step_id):
         """The ``other_actor`` switch: right after the first full listing of a step's open errors (its last page
         served), a colleague acts on the step's open keys: every ``resolve_every``-th key resolved, every
-        ``retry_every``-th retried by them (their retry job runs like ours)."""
+        ``retry_every``-th retried by them (their retry job runs like ours), every ``retry_done_every``-th retried by
+        them with a job that runs to its end at once, so it is finished before our pre-send check."""
         actor = self.switches.get("other_actor") or {}
         with self.lock:
             if actor and (flow_id, step_id) not in self.other_actor_steps:
@@ -312,6 +313,7 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
     def _other_actor(self, flow_id, step_id, step, actor):
         self.other_actor_steps.add((flow_id, step_id))
         resolve_every, retry_every = int(actor.get("resolve_every") or 0), int(actor.get("retry_every") or 0)
+        done_every = int(actor.get("retry_done_every") or 0)
         when = now_iso()
         for number, key in enumerate(list(step.open_keys), 1):
             if resolve_every and number % resolve_every == 0:
@@ -321,6 +323,12 @@ class CeligoState(EmulatorState):  # pylint: disable=too-many-instance-attribute
             elif retry_every and number % retry_every == 0:
                 self.retry(flow_id, step_id, [key], by=self.OTHER_USER_ID, counts=self.auto_retry_counts)
                 self.other_actor_keys[key] = "retried"
+            elif done_every and number % done_every == 0 and not self.flows[flow_id].get("disabled"):
+                job = self.jobs[self.retry(flow_id, step_id, [key], by=self.OTHER_USER_ID, counts=self.auto_retry_counts)["_id"]]
+                job.stage, job.started_at = 1, now_iso()
+                job.stage = 2
+                self._finish(job)  # createdAt, startedAt and endedAt after our listing began
+                self.other_actor_keys[key] = "retried, finished"
 
     def retry_jobs(self, flow_id=None, step_id=None, statuses=(), job_type=None, integration_id=None):
         """Jobs as GET /v1/jobs lists them (newest first), filtered like Celigo's web client asks: by flow (and step),

@@ -1,8 +1,9 @@
 """An in-memory platform adapter and module stand-in for testing modules' ``run()`` directly."""
 
+import importlib
 import itertools
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.context import RunContext
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import build_context
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.base import OPERATIONS, PlatformAdapter
 
@@ -32,8 +33,10 @@ class FakeModule:
 
 
 def run_with(run, module, adapter):
-    """Call a module's ``run(ctx)`` the way the runner does: one RunContext for the module and adapter."""
-    return run(RunContext(module, adapter))
+    """Call a module's ``run()`` the way the runner does: its context and collaborators built once by
+    ``build_context`` with the module's own ``build``."""
+    ctx, collaborators = build_context(module, adapter, getattr(importlib.import_module(run.__module__), "build", None))
+    return run(ctx, **collaborators)
 
 
 class FakeAdapter(PlatformAdapter):

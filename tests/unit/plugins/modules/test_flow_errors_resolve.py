@@ -121,7 +121,7 @@ def test_failed_batch_fails_with_counts(platform):
         if method == "PUT" and flow_id == "f1" else None)
     with pytest.raises(FlowOpsError) as caught:
         run_with(flow_errors_resolve.run, module(), platform)
-    assert "resolved 12 of 18 selected errors; 6 could not be resolved" in str(caught.value)
+    assert "resolved 12 of 18 selected keys (12 of 18 errors); 6 keys could not be resolved" in str(caught.value)
     assert caught.value.result["per_flow"]["f1"]["counts"]["failed"] == 6
 
 
@@ -190,3 +190,92 @@ def test_permanent_resolve_with_a_backup_goes_ahead(tmp_path):
     adapter.add_errors("f0", "s1", 2)
     result = run_with(flow_errors_resolve.run, module(backup=True, backup_file=str(tmp_path / "b.jsonl")), adapter)
     assert result["counts"]["resolved"] == 2 and len(read_lines(tmp_path / "b.jsonl")) == 2
+
+
+def key_open_twice():
+    """One step: key ``kA`` open under two error ids (Celigo keeps a retried error open beside the one its failed retry
+    left), a plain key, and an error without a key."""
+    adapter = FakeAdapter()
+    adapter.add_flow("f0", steps=("s1",), abstract="abs")
+    first, plain = adapter.add_errors("f0", "s1", 2)
+    again = dict(first, errorId="e-again")
+    adapter.open[("f0", "s1")]["e-again"] = again
+    keyless = adapter.add_errors("f0", "s1", 1, retryable=False)[0]
+    return adapter, first, again, plain, keyless
+
+
+def test_a_key_with_two_open_errors_is_resolved_once_with_both_counted_once_and_reported_once(tmp_path):
+    adapter, first, again, plain, keyless = key_open_twice()
+    report, backup = tmp_path / "resolve.json", tmp_path / "backup.jsonl"
+    result = run_with(flow_errors_resolve.run, module(report_file=str(report), backup=True, backup_file=str(backup)), adapter)
+    assert result["counts"] == {"selected": 3, "resolved": 3, "failed": 0}
+    assert result["error_counts"] == {"selected": 4, "resolved": 4, "failed": 0}
+    puts = adapter.writes()
+    assert len(puts) == 1 and sorted(puts[0][4]) == sorted([first["errorId"], "e-again", plain["errorId"], keyless["errorId"]])
+    assert adapter.open[("f0", "s1")] == {}
+    entries = dict((entry["retryDataKey"], entry) for entry in json.loads(report.read_text())["keys"])
+    assert set(entries) == {first["retryDataKey"], plain["retryDataKey"], keyless["errorId"]}
+    assert sorted(entries[first["retryDataKey"]]["errorIds"]) == sorted([first["errorId"], "e-again"])
+    assert entries[keyless["errorId"]]["errorIds"] == [keyless["errorId"]]
+    every_id = sorted([first["errorId"], "e-again", plain["errorId"], keyless["errorId"]])
+    assert sorted(r["errorId"] for r in read_lines(backup)) == every_id  # every record kept
+    again_run = run_with(flow_errors_resolve.run, module(), adapter)
+    assert again_run["changed"] is False and adapter.writes() == puts
+
+
+def test_check_mode_counts_keys_like_the_real_run_and_sends_nothing():
+    adapter, first, dummy, dummy2, dummy3 = key_open_twice()
+    result = run_with(flow_errors_resolve.run, module(check_mode=True, diff=True), adapter)
+    assert result["counts"] == {"selected": 3, "resolved": 3, "failed": 0}
+    assert result["error_counts"]["selected"] == 4
+    assert adapter.writes() == [] and first["errorId"] in adapter.open[("f0", "s1")]
+
+
+def test_max_errors_counts_error_ids_not_keys():
+    adapter = key_open_twice()[0]
+    with pytest.raises(ValidationError, match="the selection holds 4 errors, more than max_errors"):
+        run_with(flow_errors_resolve.run, module(max_errors=3), adapter)
+    assert adapter.writes() == []
+
+
+def test_error_ids_asked_for_are_found_under_their_key():
+    adapter, first, dummy, dummy2, dummy3 = key_open_twice()
+    result = run_with(flow_errors_resolve.run, module(flow_ids=["f0"], abstract_flow_id=[], error_ids=["e-again", "e-nowhere"]),
+                      adapter)
+    assert result["not_open_error_ids"] == ["e-nowhere"]
+    assert result["counts"]["resolved"] == 1 and adapter.writes()[0][4] == ["e-again"]
+    assert first["errorId"] in adapter.open[("f0", "s1")]  # not asked for: left open
+
+
+def test_batches_never_split_a_key_and_hold_at_most_batch_size_error_ids():
+    adapter, first, dummy, dummy2, dummy3 = key_open_twice()
+    adapter.add_errors("f0", "s1", 2)
+    run_with(flow_errors_resolve.run, module(batch_size=2), adapter)
+    puts = [call[4] for call in adapter.writes()]
+    assert all(len(ids) <= 2 for ids in puts) and sum(len(ids) for ids in puts) == 6
+    assert any(sorted(ids) == sorted([first["errorId"], "e-again"]) for ids in puts)
+
+
+class ChangingAdapter(FakeAdapter):
+    """Re-reads each item before the write (Activepieces, SuperAI): the ids in ``moved`` changed since the listing."""
+
+    def __init__(self):
+        super().__init__()
+        self.moved = {}
+
+    def resolve(self, flow_id, step_id, error_ids):
+        FakeAdapter.resolve(self, flow_id, step_id, [e for e in error_ids if e not in self.moved])
+        return dict((e, self.moved[e]) for e in error_ids if e in self.moved) or None
+
+
+def test_a_key_changed_since_listing_is_not_counted_resolved_and_names_the_status(tmp_path):
+    adapter = ChangingAdapter()
+    adapter.add_flow("f0", steps=("s1",), abstract="abs")
+    gone, kept = adapter.add_errors("f0", "s1", 2)
+    adapter.moved[gone["errorId"]] = "status RUNNING"
+    report = tmp_path / "r.json"
+    result = run_with(flow_errors_resolve.run, module(report_file=str(report)), adapter)
+    assert (result["counts"]["resolved"], result["counts"]["changed_since_listing"]) == (1, 1)
+    entry = [e for e in json.loads(report.read_text())["keys"] if e["retryDataKey"] == gone["retryDataKey"]][0]
+    assert entry["action"] == "changed_since_listing" and "status RUNNING" in entry["reason"]
+    assert kept["errorId"] not in adapter.open[("f0", "s1")]

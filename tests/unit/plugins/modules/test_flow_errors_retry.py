@@ -1,10 +1,14 @@
 """flow_errors_retry's run() against an in-memory platform."""
 
 import json
+from unittest.mock import Mock
 
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import PlanGate
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.resume import Journal
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import build_context
 from ansible_collections.flowops.ipaas.plugins.modules import flow_errors_retry
 
 from ansible_collections.flowops.ipaas.tests.unit.plugins.modules.fake_platform import FakeAdapter, FakeModule, run_with
@@ -308,3 +312,37 @@ def test_an_ending_that_is_not_success_is_not_recovered_with_the_platform_status
     assert (counts["retried"], counts["not_recovered"], counts["succeeded"]) == (5, 5, 0), counts
     keys = json.loads(report.read_text())["keys"]
     assert {(k["outcome"], k["reason"]) for k in keys} == {("not_recovered", "platform status: terminated")}
+
+
+# -- run() takes its collaborators: doubles stand in for them -------------------------------------------------------
+
+
+def test_a_plan_gate_double_that_refuses_stops_the_run_before_any_request(platform):
+    ctx, collaborators = build_context(module(), platform, flow_errors_retry.build)
+    gate = Mock(spec=PlanGate)
+    gate.check.side_effect = ValidationError("plan_file: /p.json does not exist; write it with a check-mode run first")
+    with pytest.raises(ValidationError, match="^plan_file: /p.json does not exist"):
+        flow_errors_retry.run(ctx, **dict(collaborators, gate=gate))
+    gate.check.assert_called_once_with()
+    assert platform.calls == []
+
+
+def test_a_journal_double_hears_every_batch_and_is_closed(platform):
+    ctx, collaborators = build_context(module(flow_ids=["f0"], abstract_flow_id=[], retryable=True), platform,
+                                       flow_errors_retry.build)
+    journal = Mock(spec=Journal)
+    result = flow_errors_retry.run(ctx, **dict(collaborators, open_journal=Mock(return_value=journal)))
+    assert result["counts"]["retried"] == 5
+    journaled = [call.args for call in journal.record.call_args_list]
+    assert [(sorted(args[0]), args[1]) for args in journaled] == [(sorted(platform.retry_counts), "submitting"),
+                                                                  (sorted(platform.retry_counts), "retried")]
+    journal.close.assert_called_once_with(remove=False)  # no report written: the journal stays
+
+
+def test_build_reads_the_options_into_typed_collaborators(platform):
+    ctx, collaborators = build_context(module(canary_keys=3, batch_size=7, plan_file="/p.json"), platform,
+                                       flow_errors_retry.build)
+    assert set(collaborators) == {"bulk", "gate", "canary", "replay", "retry_data", "ledgers", "open_journal"}
+    assert collaborators["bulk"].batch_size == 7 and collaborators["canary"].canary_keys == 3
+    assert collaborators["gate"].path == "/p.json" and collaborators["replay"] is None and collaborators["open_journal"] is None
+    assert ctx.selection.abstract_flow_ids == ["abs"] and ctx.dismissed is None

@@ -176,3 +176,35 @@ def test_a_key_listed_with_two_open_errors_is_counted_once_and_keeps_both_ids(tm
     assert ledger.error_ids("k1") == ["e1", "e2"] and ledger.error_id("k1") == "e2"
     assert ledger.error_ids_of(["k1"]) == {"k1": frozenset({"e1", "e2"})}
     assert next(ledger.key_records("retryDataKey"))["errorIds"] == ["e1", "e2"]
+
+
+def test_add_listed_tells_a_new_key_a_new_error_id_and_a_repeat():
+    ledger = Ledger([], ("resolved", "failed"))
+    assert ledger.add_listed("f", "s", "k1", "e1", "to_resolve") == (True, True)
+    assert ledger.add_listed("f", "s", "k1", "e2", "to_resolve") == (False, True)
+    assert ledger.add_listed("f", "s", "k1", "e2", "to_resolve") == (False, False)
+    assert ledger.add_listed("f", "s2", "k1", "e3", "to_resolve") == (None, False)  # the key lives on another step
+    assert ledger.error_ids("k1") == ["e1", "e2"]
+
+
+def test_error_counts_count_every_error_id_of_a_key():
+    ledger = Ledger([], ("resolved", "failed"), list_error_ids=True)
+    ledger.add("f", "s", "k1", "e1", "to_resolve")
+    ledger.add("f", "s", "k1", "e2", "to_resolve")
+    ledger.add("f", "s", "k2", "e3", "to_resolve")
+    ledger.set_action(["k1"], "resolved")
+    ledger.set_action(["k2"], "failed", reason="HTTP 500")
+    assert ledger.counts() == {"selected": 2, "resolved": 1, "failed": 1}
+    assert ledger.error_counts() == {"selected": 3, "resolved": 2, "failed": 1}
+    records = dict((record["retryDataKey"], record) for record in ledger.key_records("retryDataKey"))
+    assert records["k1"]["errorIds"] == ["e1", "e2"] and records["k2"]["errorIds"] == ["e3"]  # listed for every key
+
+
+def test_job_ids_and_when_the_listing_began():
+    ledger = Ledger([], ("retried",))
+    assert ledger.started.tzinfo is not None
+    ledger.add("f", "s", "k1", "e1", "to_retry")
+    ledger.add("f", "s", "k2", "e2", "to_retry")
+    assert ledger.job_ids() == set()
+    ledger.set_action(["k1"], "retried", job="j1")
+    assert ledger.job_ids() == {"j1"}

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """The plan file of issue 15: canonical order, plan_sha256, diffing a plan against the live selection, the gate a real
-run passes; and the canary's round-robin pick."""
+run passes (built from typed PlanOptions, never from the options dict)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,11 +11,10 @@ import json
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import canary_settings, spread
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.plan import (
-    NOT_IN_PLAN, PlanGate, canonical, diff, plan_sha256)
+    NOT_IN_PLAN, PlanGate, PlanOptions, canonical, diff, plan_sha256)
 
 
 def entry(flow, step, key, error_id=None, action="retry"):
@@ -55,24 +54,6 @@ def test_diff_names_added_removed_and_changed_keys():
     assert diff(ENTRIES, list(reversed(ENTRIES))) == {"added": [], "removed": [], "changed": []}
 
 
-class FakeModule:
-    def __init__(self, params, check_mode):
-        self.params = params
-        self.check_mode = check_mode
-
-
-class FakeAdapter:
-    name = "celigo"
-
-
-class FakeContext:
-    def __init__(self, params, check_mode):
-        self.params = dict({"plan_tolerance": "exact", "plan_sha256": None, "report_file": None}, **params)
-        self.check_mode = check_mode
-        self.adapter = FakeAdapter()
-        self.run_id = "run-1"
-
-
 def ledger_with(tmp_path, rows):
     ledger = Ledger([{"_id": "f1"}, {"_id": "f2"}], ("retried", "not_retryable", NOT_IN_PLAN), directory=str(tmp_path))
     for flow, step, key, error_id, action in rows:
@@ -84,8 +65,18 @@ ROWS = [("f1", "s1", "k1", "e1", "to_retry"), ("f1", "s1", "c1", "c1", "not_retr
 
 
 def gate(tmp_path, check_mode, **params):
-    ctx = FakeContext(dict({"plan_file": str(tmp_path / "plan.json"), "classifications": ["intermittent"]}, **params), check_mode)
-    return PlanGate(ctx, "flow_errors_retry", "retryDataKey", {"to_retry": "retry"}, ("classifications",))
+    params = dict({"plan_file": str(tmp_path / "plan.json"), "classifications": ["intermittent"], "plan_tolerance": "exact",
+                   "plan_sha256": None, "report_file": None}, **params)
+    return PlanGate(PlanOptions.from_params(params, ("classifications",)), "flow_errors_retry", "retryDataKey",
+                    {"to_retry": "retry"}, "celigo", "run-1", check_mode)
+
+
+def test_plan_options_read_the_options_once_and_normalise_the_hash():
+    options = PlanOptions.from_params({"plan_file": "p.json", "plan_tolerance": None, "plan_sha256": " AB ",
+                                       "classifications": ["x"], "report_file": "r.json"}, ("classifications", "codes"))
+    assert (options.path, options.tolerance, options.expected) == ("p.json", "exact", "ab")
+    assert options.recorded == {"classifications": ["x"], "codes": None}
+    assert options.elsewhere == {"report_file": "r.json", "backup_file": None, "from_backup": None}
 
 
 def test_written_plan_holds_every_key_its_counts_and_a_hash_that_checks(tmp_path):
@@ -150,20 +141,6 @@ def test_plan_options_are_checked(tmp_path):
     with pytest.raises(ValidationError, match="^plan_sha256: the plan file"):
         gate(tmp_path, True).write(ledger_with(tmp_path, ROWS))
         gate(tmp_path, False, plan_sha256="0" * 64).check()
-
-
-def test_spread_picks_round_robin_over_flows_then_steps():
-    groups = [(("f1", "s1"), ["a1", "a2", "a3"]), (("f1", "s2"), ["b1"]), (("f2", "s1"), ["c1", "c2"])]
-    picked = [key for dummy, dummy2, key in spread(groups, 10)]
-    assert picked == ["a1", "c1", "b1", "c2", "a2", "a3"]
-    assert [key for dummy, dummy2, key in spread(groups, 2)] == ["a1", "c1"]
-
-
-@pytest.mark.parametrize("params, expected", [
-    ({}, None), ({"canary_keys": 5}, (5, 0.5)), ({"canary_keys": 5, "max_failed_again_ratio": 0.0}, (5, 0.0)),
-])
-def test_canary_settings(params, expected):
-    assert canary_settings(params) == expected
 
 
 def test_keys_an_interrupted_apply_already_took_are_not_compared_when_it_is_resumed(tmp_path):

@@ -18,9 +18,7 @@ import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk import resume
 from ansible_collections.flowops.ipaas.plugins.module_utils._output import reports
-from ansible_collections.flowops.ipaas.plugins.module_utils._run import controller
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.context import RunContext
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone, FlowOpsError
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 
 
 def test_journal_and_done_keys_resume_a_run(tmp_path):
@@ -171,25 +169,6 @@ def test_a_rerun_appends_to_the_existing_journal(tmp_path):
     assert sorted(resume.done_keys(str(report), "run-1", ("retried",))) == ["k1", "k2"]
 
 
-# -- the run id -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("run_id", ["r1", "2026-01-01T00.00_Z", "a" * 64, "..x", "-"])
-def test_a_plain_run_id_is_kept(run_id):
-    assert RunContext(SimpleNamespace(params={"run_id": run_id}, check_mode=False, warn=None),
-                      SimpleNamespace(bind=lambda ctx: None)).run_id == run_id
-
-
-@pytest.mark.parametrize("run_id", ["/../../tmp/pwn", "../x", "a/b", ".", "..", "", "a" * 65, "r 1", "r\n1", "é"])
-def test_a_run_id_that_is_not_a_plain_name_is_refused_in_one_line(run_id):
-    with pytest.raises(FlowOpsError) as info:
-        RunContext(SimpleNamespace(params={"run_id": run_id}, check_mode=False, warn=None),
-                   SimpleNamespace(bind=lambda ctx: None))
-    message = str(info.value)
-    assert message.startswith("run_id: %r " % run_id) and "\n" not in message
-    assert message.endswith("use 1 to 64 letters, digits, '.', '_' or '-'; nothing was sent")
-
-
 # -- one run at a time per report_file ------------------------------------------------------------
 
 
@@ -241,40 +220,25 @@ def test_a_killed_holder_releases_the_lock_at_once(tmp_path):
     resume.ReportLock(str(report), "run-2", wait=0).release()
 
 
-# -- the controller -----------------------------------------------------------------------------
+def test_report_lock_is_held_only_by_a_real_run_that_writes_a_report(tmp_path):
+    report = str(tmp_path / "report.json")
+    with resume.report_lock(report, "run-1", check_mode=False) as lock:
+        assert lock is not None and os.path.exists(report + ".lock")
+        with pytest.raises(FlowOpsError, match="is in use by another run"):
+            resume.ReportLock(report, "run-2", wait=0)
+    assert not os.path.exists(report + ".lock")  # released when the block ends
+    with resume.report_lock(report, "run-1", check_mode=True) as lock:
+        assert lock is None and not os.path.exists(report + ".lock")
+    with resume.report_lock(None, "run-1", check_mode=False) as lock:
+        assert lock is None
 
 
-def tree(parents, sessions):
-    """A ``parent_of`` over a fake process table: ``{pid: ppid}`` and ``{pid: session}``."""
-    return lambda pid: (parents[pid], sessions[pid]) if pid in parents else None
-
-
-def test_watched_parents_go_up_to_the_first_process_outside_the_session():
-    # module 40 <- sh 30 <- worker 20 (session leader) <- ansible-playbook 10 (its own session) <- shell 5
-    parents, sessions = {40: 30, 30: 25, 25: 20, 20: 10, 10: 5, 5: 1}, {40: 20, 30: 20, 25: 20, 20: 20, 10: 10, 5: 5}
-    assert controller.watched_parents(40, tree(parents, sessions), 20) == {40: 30, 30: 25, 25: 20, 20: 10}
-    assert controller.watched_parents(40, tree({40: 30, 30: 1}, {40: 30, 30: 30}), 40) == {40: 30}
-    assert controller.watched_parents(40, lambda pid: None, 40) == {}
-
-
-def test_controller_is_gone_once_a_watched_parent_changes():
-    me, session = os.getpid(), os.getsid(0)
-    parents = {me: os.getppid(), os.getppid(): 12345, 12345: 999, 999: 1}
-    watched = controller.Controller(tree(parents, {me: session, os.getppid(): session, 12345: session, 999: 999}))
-    assert watched.watched == {me: os.getppid(), os.getppid(): 12345, 12345: 999}
-    assert watched.controller_pid == 999
-    assert not watched.gone()
-    parents[12345] = 1  # the worker was reparented: ansible-playbook is gone
-    assert watched.gone()
-    parents[12345] = 999
-    assert watched.gone()  # once gone, always gone
-
-
-def test_stop_if_controller_gone_says_what_was_done():
-    ctx = RunContext(SimpleNamespace(params={}, check_mode=False, warn=None), SimpleNamespace(bind=lambda ctx: None))
-    ctx.stop_if_controller_gone("nothing")
-    ctx.controller.watched[os.getpid()] = -1
-    with pytest.raises(ControllerGone) as info:
-        ctx.stop_if_controller_gone("4 keys were retried")
-    message = str(info.value)
-    assert message.startswith("the controller (pid ") and message.endswith("stopped before sending more; 4 keys were retried")
+def test_the_journal_is_opened_only_when_sending_starts(tmp_path):
+    report = str(tmp_path / "report.json")
+    assert resume.journal_opener(None, "run-1") is None
+    opener = resume.journal_opener(report, "run-1")
+    assert not os.path.exists(report + ".journal")  # building the run opens nothing
+    journal = opener()
+    journal.record(["k1"], "retried", job="j1")
+    journal.close()
+    assert resume.done_keys(report, "run-1", ("retried",)) == {"k1": {"action": "retried", "job": "j1", "errorId": None}}

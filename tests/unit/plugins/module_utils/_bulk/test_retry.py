@@ -140,3 +140,57 @@ def test_key_outcome_is_what_the_platform_shows(open_now, job, expected):
     assert outcome == expected
     if expected == "not_recovered":
         assert job[0] in status
+
+
+class JobsListingAdapter(FakeAdapter):
+    """A platform with a retry jobs listing (Celigo): ``jobs_in`` lists every retry job it made, finished at once,
+    plus ``others`` (another actor's, by step); ``since`` is what each listing was asked with."""
+
+    def __init__(self):
+        super().__init__()
+        self.others, self.asked, self.step_checks = {}, [], 0
+
+    def retry_jobs_running(self, flow_id, step_id):
+        self.step_checks += 1
+        return []
+
+    def retry_jobs_running_in(self, flow_id=None, integration_id=None, since=None):
+        self.asked.append((flow_id, integration_id, since))
+        found = dict((step, list(jobs)) for step, jobs in self.others.items())
+        for job_id in self.jobs:  # ours too: the listing cannot tell whose a job is
+            found.setdefault((flow_id, "s1"), []).append({"_id": job_id, "status": "completed", "done": True})
+        return found
+
+
+def test_a_finished_retry_of_another_actor_since_the_listing_leaves_the_keys_it_took_alone():
+    platform = JobsListingAdapter()
+    for flow_id in ("f0", "f1"):
+        platform.add_flow(flow_id, steps=("s1",))
+        platform.add_errors(flow_id, "s1", 3)
+    taken = list(platform.open[("f0", "s1")].values())[0]
+    original_iter = platform.iter_errors
+
+    def colleague_after_listing(flow_id, step_id, resolved=False, filters=None):
+        errors = list(original_iter(flow_id, step_id, resolved, filters))
+        if (flow_id, step_id) == ("f0", "s1") and not platform.others:  # their retry ran and ended after our listing
+            platform.open[("f0", "s1")].pop(taken["errorId"])
+            platform.others[("f0", "s1")] = [{"_id": "theirs", "status": "completed", "done": True}]
+        return iter(errors)
+
+    platform.iter_errors = colleague_after_listing
+    result = run_with(flow_errors_retry.run, module(wait=False), platform)
+    assert result["counts"]["changed_since_listing"] == 1 and result["counts"]["retried"] == 5
+    assert taken["retryDataKey"] not in platform.retry_counts
+    assert [asked[0] for asked in platform.asked] == ["f0", "f1"]  # one listing a flow (no integration)
+    assert all(asked[2] is not None and asked[2].tzinfo is not None for asked in platform.asked)
+
+
+def test_this_runs_own_jobs_of_an_earlier_canary_wave_are_not_another_actors():
+    platform = JobsListingAdapter()
+    platform.add_flow("f0", steps=("s1",))
+    platform.add_errors("f0", "s1", 4)
+    result = run_with(flow_errors_retry.run, module(flow_ids=["f0"], canary_keys=1, wait=True, wait_timeout=5), platform)
+    assert len(platform.asked) >= 2 and platform.jobs  # every wave checked once; the later ones list our jobs
+    assert platform.step_checks == 0  # ... which never make a step another actor's (no wait, no re-read)
+    assert result["counts"]["retried"] == 4 and result["counts"].get("changed_since_listing", 0) == 0
+    assert set(platform.retry_counts.values()) == {1}

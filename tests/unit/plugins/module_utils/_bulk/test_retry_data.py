@@ -17,7 +17,7 @@ from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOp
 
 
 def new_data(**params):
-    return retry_data._NewData(dict({"retry_data_patch": None, "retry_data_template": None}, **params))  # pylint: disable=protected-access
+    return retry_data._NewData(retry_data.RetryDataOptions.from_params(params))  # pylint: disable=protected-access
 
 
 def test_a_patch_merges_at_the_top_level_and_leaves_the_stored_record_alone():

@@ -49,7 +49,7 @@ def test_defaults_validate():
 
 def test_spec_marks_the_token_no_log():
     assert CONNECTION_SPEC["api_token"]["no_log"] is True
-    assert CONNECTION_SPEC["platform"]["choices"] == sorted(ADAPTERS)
+    assert "choices" not in CONNECTION_SPEC["platform"]  # checked by platform_class, with a "did you mean"
     assert "celigo" in ADAPTERS
 
 
@@ -121,6 +121,45 @@ def test_unknown_region():
     with pytest.raises(ValidationError) as info:
         adapter_from_params(params(region="ap"))
     assert str(info.value) == "region: 'ap' is not a celigo region; use one of au, ca, eu, us or set api_url"
+    assert (info.value.option, info.value.environment_variable) == ("region", None)
+
+
+def test_a_region_typo_is_refused_with_a_suggestion_naming_the_environment_variable_it_came_from(monkeypatch):
+    monkeypatch.setenv("FLOWOPS_REGION", "euu")
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(region="euu"))
+    assert str(info.value) == ("region (from the FLOWOPS_REGION environment variable): 'euu' is not a celigo region "
+                               "(did you mean 'eu'?); use one of au, ca, eu, us or set api_url")
+    assert info.value.to_fail_kwargs()["option"] == "region"
+    assert info.value.to_fail_kwargs()["environment_variable"] == "FLOWOPS_REGION"
+
+
+@pytest.mark.parametrize("region, url", [("EU", "https://api.eu.integrator.io"), (" Au ", "https://api.au.integrator.io"),
+                                         ("US", "https://api.integrator.io")])
+def test_regions_are_case_insensitive(adapters, region, url):
+    assert adapters(region=region).client.base_url == url
+
+
+@pytest.mark.parametrize("platform, name", [("Celigo", "celigo"), ("CLOUDFLARE", "cloudflare")])
+def test_platforms_are_case_insensitive(adapters, platform, name):
+    assert adapters(platform=platform, account_id="a1", project_id="p1").name == name
+
+
+def test_a_platform_typo_from_the_environment_names_the_variable(monkeypatch):
+    monkeypatch.setenv("FLOWOPS_PLATFORM", "celgio")
+    with pytest.raises(ValidationError) as info:
+        adapter_from_params(params(platform="celgio"))
+    assert str(info.value) == ("platform (from the FLOWOPS_PLATFORM environment variable): 'celgio' is not a platform "
+                               "(did you mean 'celigo'?); use one of activepieces, celigo, cloudflare, superai")
+    assert (info.value.option, info.value.environment_variable) == ("platform", "FLOWOPS_PLATFORM")
+
+
+def test_an_api_url_from_the_environment_is_named_so(monkeypatch):
+    monkeypatch.setenv("FLOWOPS_API_URL", "ftp://api.integrator.io")
+    with pytest.raises(ValidationError) as info:
+        validate_connection(params(api_url="ftp://api.integrator.io"))
+    assert str(info.value).startswith("api_url (from the FLOWOPS_API_URL environment variable): 'ftp://api.integrator.io' must")
+    assert info.value.to_fail_kwargs()["environment_variable"] == "FLOWOPS_API_URL"
 
 
 @pytest.mark.parametrize("region, url", [("au", "https://api.au.integrator.io"), ("ca", "https://api.ca.integrator.io")])
@@ -312,8 +351,10 @@ def test_connection_params_take_the_environment_then_the_defaults(monkeypatch):
     ({"timeout": "soon"}, "timeout: 'soon' is not a valid float"),
     ({"validate_certs": "perhaps"}, "validate_certs: 'perhaps' is not a valid bool"),
     ({"max_pages": True}, "max_pages: True is not a valid int"),
-    ({"platform": "zapier"}, "platform: 'zapier' is not one of activepieces, celigo, cloudflare, superai"),
-    ({"api_tokn": "x"}, "api_tokn: not a connection option; use "),
+    ({"platform": "zapier"}, "platform: 'zapier' is not a platform; use one of activepieces, celigo, cloudflare, superai"),
+    ({"platform": "cloudflair"}, "platform: 'cloudflair' is not a platform (did you mean 'cloudflare'?); use one of "),
+    ({"api_tokn": "x"}, "api_tokn: not a connection option (did you mean 'api_token'?); use "),
+    ({"auth_header": "bearr"}, "auth_header: 'bearr' is not one of bearer, x-api-key (did you mean 'bearer'?)"),
 ])
 def test_connection_params_refuse_bad_values_in_one_line(monkeypatch, given, message):
     monkeypatch.delenv("FLOWOPS_PLATFORM", raising=False)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._select import selection as selection_module
+from ansible_collections.flowops.ipaas.plugins.module_utils._select import targets
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import ErrorSelection, parse_time
 
@@ -311,3 +312,122 @@ def test_a_listed_error_with_an_unreadable_time_fails_naming_the_error(occurred)
         selection.matches(error(occurredAt=occurred, errorId="e9", _flowId="f1", _stepId="s1"))
     assert str(info.value).startswith("error e9 (flow f1, step s1): the platform's occurredAt '")
     assert not isinstance(info.value, ValidationError)
+
+
+# -- choices with a "did you mean", allow_empty ----------------------------------------------------------
+
+
+def test_an_unknown_classification_names_the_option_and_the_closest_one():
+    with pytest.raises(ValidationError) as info:
+        ErrorSelection(dict(flow_ids=["f1"], classifications=["rate_limit", "intermitent", "bogus"]))
+    assert str(info.value) == ("classifications: unknown classification 'intermitent', 'bogus' (did you mean 'intermittent'?); "
+                               "choose from connection, duplicate, governance, intermittent, missing, parse, value, rate_limit, "
+                               "too_large, none, stale")
+    assert info.value.option == "classifications"
+
+
+def test_choice_problem_suggests_nothing_when_nothing_is_close():
+    assert selection_module.choice_problem("x", ["zzz"], ("eu", "us"), "region") == "x: unknown region 'zzz'; choose from eu, us"
+    assert selection_module.choice_problem("x", ["eu"], ("eu", "us"), "region") is None
+
+
+def test_the_window_order_failure_names_occurred_after():
+    with pytest.raises(ValidationError) as info:
+        ErrorSelection(dict(flow_ids=["f1"], occurred_after="1h", occurred_before="2h"), now=NOW)
+    assert info.value.option == "occurred_after"
+
+
+def test_allow_empty_is_false_only_when_the_caller_has_the_option():
+    assert ErrorSelection(dict(flow_ids=["f1"], allow_empty=False)).allow_empty is False
+    assert ErrorSelection(dict(flow_ids=["f1"], allow_empty=True)).allow_empty is True
+    assert ErrorSelection(dict(flow_ids=["f1"])).allow_empty is True  # the inventory plugin warns, as before
+
+
+# -- select_flows: an id that finds no flow ------------------------------------------------------------
+
+
+class Flows:
+    """An adapter with flows, abstract flows and integrations in memory; every call is recorded."""
+
+    refused_selections = {}
+
+    def __init__(self):
+        self.flows = {"i1": {"_id": "i1", "_abstractFlowId": "abs"}, "i2": {"_id": "i2", "_abstractFlowId": "abs"},
+                      "abs": {"_id": "abs", "_abstractFlowId": None}}
+        self.calls = []
+
+    def get_flow(self, flow_id):
+        self.calls.append(("get", flow_id))
+        if flow_id not in self.flows:
+            raise FlowOpsError("flow not found", status=404, method="GET", path="/v1/flows/%s" % flow_id)
+        return self.flows[flow_id]
+
+    def list_flows(self, abstract_flow_id=None, integration_id=None):
+        self.calls.append(("list", abstract_flow_id or integration_id))
+        return [flow for flow in self.flows.values() if abstract_flow_id and flow["_abstractFlowId"] == abstract_flow_id]
+
+
+def flows_context(adapter, **params):
+    warnings = []
+    ctx = type("Ctx", (), {})()
+    ctx.adapter, ctx.selection, ctx.warnings = adapter, ErrorSelection(dict(params)), warnings
+    ctx.warn = warnings.append
+    ctx.fan_out_all = lambda func, items: [(item, func(item)) for item in items]
+    return ctx
+
+
+def test_an_abstract_flow_without_flows_fails_naming_the_option_after_one_look_up():
+    adapter = Flows()
+    with pytest.raises(FlowOpsError) as info:
+        targets.select_flows(flows_context(adapter, abstract_flow_id=["nope"], allow_empty=False))
+    assert str(info.value) == "abstract_flow_id: abstract flow nope has no flows (set allow_empty: true to accept it)"
+    assert info.value.to_fail_kwargs()["option"] == "abstract_flow_id"
+    assert adapter.calls == [("list", "nope"), ("get", "nope")]
+
+
+def test_allow_empty_turns_it_into_a_warning_with_no_extra_request():
+    adapter = Flows()
+    ctx = flows_context(adapter, abstract_flow_id=["nope"], integration_id="int9", allow_empty=True)
+    assert targets.select_flows(ctx) == []
+    assert ctx.warnings == ["abstract flow nope has no flows", "integration int9 has no flows"]
+    assert adapter.calls == [("list", "nope"), ("list", "int9")]
+
+
+def test_an_integration_without_flows_fails_naming_integration_id():
+    with pytest.raises(FlowOpsError, match=r"^integration_id: integration int9 has no flows \(set allow_empty: true"):
+        targets.select_flows(flows_context(Flows(), integration_id="int9", allow_empty=False))
+
+
+def test_an_instance_id_given_as_an_abstract_id_says_use_flow_ids():
+    with pytest.raises(FlowOpsError) as info:
+        targets.select_flows(flows_context(Flows(), abstract_flow_id=["i1"], allow_empty=False))
+    assert str(info.value) == "abstract_flow_id: i1 is a flow (instance) id, not an abstract flow id: use flow_ids"
+    assert "allow_empty" not in str(info.value)
+
+
+def test_an_abstract_id_given_as_a_flow_id_that_the_platform_does_not_serve_says_use_abstract_flow_id():
+    adapter = Flows()
+    del adapter.flows["abs"]  # a platform where the abstract flow is no flow record of its own
+    with pytest.raises(FlowOpsError) as info:
+        targets.select_flows(flows_context(adapter, flow_ids=["abs"], allow_empty=False))
+    assert str(info.value) == "flow_ids: abs is an abstract flow id, not a flow (instance) id: use abstract_flow_id"
+    assert adapter.calls == [("get", "abs"), ("list", "abs")]
+
+
+def test_an_unknown_flow_id_keeps_its_404_and_names_flow_ids():
+    with pytest.raises(FlowOpsError) as info:
+        targets.select_flows(flows_context(Flows(), flow_ids=["ghost"], allow_empty=False))
+    assert str(info.value) == "GET /v1/flows/ghost: HTTP 404 flow not found"
+    assert info.value.option == "flow_ids"
+
+
+def test_a_refused_token_on_a_flow_is_not_blamed_on_flow_ids():
+    adapter = Flows()
+
+    def refused(flow_id):
+        raise FlowOpsError("Bearer Authentication Failed", status=401, method="GET", path="/v1/flows/%s" % flow_id)
+
+    adapter.get_flow = refused
+    with pytest.raises(FlowOpsError) as info:
+        targets.select_flows(flows_context(adapter, flow_ids=["i1"], allow_empty=False))
+    assert info.value.status == 401 and info.value.option is None

@@ -95,7 +95,7 @@ def ctx():
 @pytest.fixture
 def adapter(fake, ctx):
     adapter = ActivepiecesAdapter(fake, {"project_id": PROJECT})
-    adapter.bind(ctx)
+    adapter.bind(warn=ctx.warn, fan_out_all=ctx.fan_out_all)
     return adapter
 
 

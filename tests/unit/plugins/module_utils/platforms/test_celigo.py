@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from datetime import datetime, timezone
+
 import pytest
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Response
@@ -458,6 +460,39 @@ def test_retry_jobs_running_in_an_integration_is_one_request_grouped_by_flow_and
     assert [params[0] for params in listings] == [("_integrationId", "int1"), ("_flowId", "f9")]
     assert listings[0][1:] == [("type", "retry"), ("status", "queued"), ("status", "running"), ("status", "retrying"),
                                ("status", "canceling")]
+
+
+def test_retry_jobs_since_our_listing_are_one_request_without_a_status_filter(adapter, fake):
+    since = datetime(2026, 11, 20, 4, 0, 0, tzinfo=timezone.utc)
+    fake.answer("GET", "/v1/jobs", [
+        {"_id": "j1", "status": "running", "_flowId": "f1", "_importId": "i1", "createdAt": "2026-11-19T00:00:00.000Z"},
+        {"_id": "j2", "status": "completed", "_flowId": "f1", "_importId": "i2", "createdAt": "2026-11-20T04:00:01.000Z",
+         "endedAt": "2026-11-20T04:00:02.000Z"},
+        {"_id": "j3", "status": "completed", "_flowId": "f1", "_importId": "i3", "createdAt": "2026-11-20T03:00:00.000Z",
+         "endedAt": "2026-11-20T03:50:00.000Z"},  # ended more than CLOCK_MARGIN before: not during our listing
+        {"_id": "j4", "status": "canceled", "_flowId": "f2", "_exportId": "e4", "createdAt": "2026-11-20T03:00:00Z",
+         "endedAt": "2026-11-20T04:30:00+00:00"},  # created before, ended after our listing began
+        {"_id": "j5", "status": "failed", "_flowId": "f2", "_exportId": "e5"},  # no time at all: kept (safe path)
+        {"_id": "j6", "status": "completed", "_flowId": "f2", "_exportId": "e6", "lastModified": "not a time"}])
+    found = adapter.retry_jobs_running_in(integration_id="int1", since=since)
+    assert dict((scope, [job["_id"] for job in jobs]) for scope, jobs in found.items()) == {
+        ("f1", "i1"): ["j1"], ("f1", "i2"): ["j2"], ("f2", "e4"): ["j4"], ("f2", "e5"): ["j5"], ("f2", "e6"): ["j6"]}
+    assert found[("f1", "i2")][0]["done"] is True
+    listings = [call["params"] for call in fake.calls if call["path"] == "/v1/jobs"]
+    assert listings == [[("_integrationId", "int1"), ("type", "retry")]]  # one request, every status
+
+
+def test_a_full_page_of_jobs_asks_for_the_unfinished_ones_too(adapter, fake):
+    since = datetime(2026, 11, 20, 4, 0, 0, tzinfo=timezone.utc)
+    page = [{"_id": "n%d" % number, "status": "completed", "_flowId": "f1", "_importId": "i1",
+             "endedAt": "2026-11-20T03:00:00.000Z"} for number in range(1001)]
+    fake.answer("GET", "/v1/jobs", page)
+    fake.answer("GET", "/v1/jobs", [{"_id": "old", "status": "running", "_flowId": "f1", "_importId": "i9"}])
+    found = adapter.retry_jobs_running_in(flow_id="f1", since=since)
+    assert dict((scope, [job["_id"] for job in jobs]) for scope, jobs in found.items()) == {("f1", "i9"): ["old"]}
+    listings = [call["params"] for call in fake.calls if call["path"] == "/v1/jobs"]
+    assert listings[1] == [("_flowId", "f1"), ("type", "retry"), ("status", "queued"), ("status", "running"),
+                           ("status", "retrying"), ("status", "canceling")]
 
 
 @pytest.mark.parametrize("answer, started", [

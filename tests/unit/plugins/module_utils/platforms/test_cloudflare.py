@@ -8,11 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import check_bulk_options
+from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BulkOptions
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.client import Response
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation, ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
@@ -118,13 +117,9 @@ def test_connection_replace_is_refused_with_a_hint():
 
 
 def test_batches_are_one_instance_and_larger_ones_are_refused(adapter):
-    def ctx(batch_size):
-        params = {"batch_size": batch_size, "max_errors": None, "report_file": None}
-        return SimpleNamespace(params=params, adapter=adapter, check_mode=True)
-
-    assert check_bulk_options(ctx(None)) == 1
+    assert BulkOptions(batch_size=None).check(adapter, check_mode=True) == 1
     with pytest.raises(ValidationError, match="batch_size: 5 is out of range; use a value between 1 and 1"):
-        check_bulk_options(ctx(5))
+        BulkOptions(batch_size=5).check(adapter, check_mode=True)
 
 
 @pytest.mark.parametrize("api_url, region, expected", [
@@ -392,7 +387,7 @@ def test_get_job_polls_the_instance(fake, adapter, status, done):
 @pytest.mark.parametrize("status", ["unknown", None, "hibernating"])
 def test_a_status_the_collection_does_not_know_ends_the_wait_and_leaves_the_key_pending(fake, adapter, status):
     warnings = []
-    adapter.bind(SimpleNamespace(warn=warnings.append))
+    adapter.bind(warn=warnings.append)
     fake.answer("GET", BASE + "/wf/instances/i%401", ok(dict(detail(), status=status)))
     assert adapter.get_job("wf/i%401") == {"_id": "wf/i%401", "status": status, "done": True}
     assert adapter.get_job("wf/i%401")["done"] is True
