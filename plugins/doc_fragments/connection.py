@@ -104,6 +104,7 @@ options:
         links past this fails the task in one line instead of paging on.
     type: int
     default: 10000
+    version_added: 1.1.0
   allow_insecure_http:
     description:
       - Allow an O(api_url) starting with C(http://) on a host other than the loopback (V(127.0.0.1), V(::1),
@@ -111,6 +112,7 @@ options:
         as well, to say twice that this is a trusted test network.
     type: bool
     default: false
+    version_added: 1.1.0
 requirements:
   - requests
 """

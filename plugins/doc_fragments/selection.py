@@ -39,6 +39,7 @@ options:
       - Modules only. The C(flowops.ipaas.flows) inventory plugin always accepts such an id with a warning.
     type: bool
     default: false
+    version_added: 1.1.0
 """
 
     ERRORS = r"""

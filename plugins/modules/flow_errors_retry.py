@@ -102,6 +102,7 @@ options:
         and not sent. 0 never defers (0 to 86400).
     type: int
     default: 300
+    version_added: 1.1.0
   retry_data_patch:
     description:
       - Fix, then retry (Celigo). Before retrying, merge this dict into each selected record's stored retry data
