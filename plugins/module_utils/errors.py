@@ -29,14 +29,11 @@ class FlowOpsError(Exception):
     def __init__(self, message, status=None, method=None, path=None, code=None, may_have_applied=False,
                  option=None, environment_variable=None):
         super(FlowOpsError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.method = method
-        self.path = path
-        self.code = code
-        self.may_have_applied = may_have_applied
-        self.option = option
-        self.environment_variable = environment_variable
+        self.message, self.may_have_applied = message, may_have_applied
+        # The request and the answer it concerns, when there was one.
+        self.method, self.path, self.status, self.code = method, path, status, code
+        # The option (and the environment variable it came from) it concerns, when it is about input.
+        self.option, self.environment_variable = option, environment_variable
 
     def __str__(self):
         where = ""

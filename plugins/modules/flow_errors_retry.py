@@ -402,21 +402,24 @@ def _scheduled_by_platform(error, margin, now):
 
 
 def _account(ctx, error, disabled, earlier, skip_disabled, now=None):
-    ledger, flow_id, step_id, key = ctx.ledger, error["_flowId"], error["_stepId"], error.get("retryDataKey")
-    earlier_job = earlier.took(key, error["errorId"]) if key else None
+    """The ledger row (``Ledger.add_many``) of one selected error: its key and the action it starts at."""
+    flow_id, step_id, key, error_id = error["_flowId"], error["_stepId"], error.get("retryDataKey"), error["errorId"]
+    earlier_job = earlier.took(key, error_id) if key else None
     scheduled = _scheduled_by_platform(error, ctx.params["platform_retry_margin"], now or datetime.now(timezone.utc)) \
         if key else None
     if not key:
-        ledger.add(flow_id, step_id, error["errorId"], error["errorId"], NOT_RETRYABLE, NO_KEY)
-    elif scheduled:
-        ledger.add(flow_id, step_id, key, error["errorId"], SCHEDULED_BY_PLATFORM, scheduled)
-    elif skip_disabled and flow_id in disabled:
-        ledger.add(flow_id, step_id, key, error["errorId"], SKIPPED_DISABLED, "flow is disabled (skip_disabled: true)")
-    elif earlier_job:
-        ledger.add(flow_id, step_id, key, error["errorId"], ALREADY_DONE,
-                   "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier_job))
-    else:
-        ledger.add(flow_id, step_id, key, error["errorId"], TO_RETRY)
+        return flow_id, step_id, error_id, error_id, NOT_RETRYABLE, NO_KEY
+    if scheduled:
+        return flow_id, step_id, key, error_id, SCHEDULED_BY_PLATFORM, scheduled
+    if skip_disabled and flow_id in disabled:
+        return flow_id, step_id, key, error_id, SKIPPED_DISABLED, "flow is disabled (skip_disabled: true)"
+    if earlier_job:
+        return (flow_id, step_id, key, error_id, ALREADY_DONE,
+                "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier_job))
+    return flow_id, step_id, key, error_id, TO_RETRY, None
+
+
+ACCOUNT_ROWS = 1000  # selected errors the ledger adds in one statement
 
 
 def _wait_and_reconcile(ctx, jobs):
@@ -473,10 +476,14 @@ def _run(ctx, size, options, bulk, gate, canary_options, replay, retry_data, led
     extra += PLATFORM_RETRY_ACTIONS if params["platform_retry_margin"] else ()
     ledger = ledgers(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES)
     ctx = ctx.with_ledger(ledger)
-    now = datetime.now(timezone.utc)
+    now, rows = datetime.now(timezone.utc), []
     for error in iter_selected_errors(ctx, flows):
         if not replay or replay.wants(error):
-            _account(ctx, error, disabled, earlier, bulk.skip_disabled, now)
+            rows.append(_account(ctx, error, disabled, earlier, bulk.skip_disabled, now))
+            if len(rows) >= ACCOUNT_ROWS:
+                ledger.add_many(rows)
+                rows = []
+    ledger.add_many(rows)
     if replay:
         account_unreplayable(ledger, replay, ctx.adapter.name)
     bulk.guard_max_errors(len(ledger), "retried", "retry keys")

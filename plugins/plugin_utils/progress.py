@@ -95,14 +95,9 @@ class ProgressWatch:
     module run; ``tick()`` is one look at the file."""
 
     def __init__(self, path, prefix, purpose, interval, show, clock=time.monotonic, wall=time.time):
-        self.path = path
-        self.prefix = prefix
-        self.purpose = purpose
-        self.interval = interval
-        self.show = show
+        self.path, self.prefix, self.purpose, self.interval, self.show = path, prefix, purpose, interval, show
         self.clock = clock
-        self.started = clock()
-        self.since = wall()
+        self.started, self.since = clock(), wall()  # the run's start; a progress file older than ``since`` is stale
         self.last_text = None
         self.last_shown = None
         self._stop = threading.Event()

@@ -27,6 +27,7 @@ CREATE INDEX by_action ON entries (action, flow, step, seq);
 """
 
 
+_INSERT = "INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)"
 _LISTED_TWICE = object()  # a guarded update that stopped no key but changed fewer rows: a key given twice
 
 
@@ -102,17 +103,43 @@ class Ledger:
         with self._lock:
             # One statement for a new key (the common case); a duplicate then costs a read and maybe an update.
             self._seq += 1
-            if self._db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
-                                (key, self._seq, flow_id, step_id, error_id, action, reason, error_id)).rowcount:
+            if self._db.execute(_INSERT, (key, self._seq, flow_id, step_id, error_id, action, reason, error_id)).rowcount:
                 return True, True
-            row = self._db.execute("SELECT action, error_ids, flow, step FROM entries WHERE key = ?", (key,)).fetchone()
-            if (row[2], row[3]) != (flow_id, step_id):
-                return None, False
-            if row[0] == action and error_id not in row[1].split(" "):
-                self._db.execute("UPDATE entries SET error_id = ?, error_ids = ? WHERE key = ?",
-                                 (error_id, row[1] + " " + error_id, key))
-                return False, True
-            return False, False
+            return self._add_known(flow_id, step_id, key, error_id, action)
+
+    def add_many(self, rows):
+        """``add`` for each ``(flow_id, step_id, key, error_id, action, reason)`` of ``rows``, in order: the new keys of
+        a whole page in one statement; a key already accounted for (rare) is then handled as ``add`` handles it."""
+        rows = list(rows)
+        for action in set(row[4] for row in rows):
+            check_entry(action)  # before any key is added: an unknown name adds none
+        values = []
+        with self._lock:
+            for flow_id, step_id, key, error_id, action, reason in rows:
+                self._seq += 1
+                values.append((key, self._seq, flow_id, step_id, error_id, action, reason, error_id))
+            if not values or self._db.executemany(_INSERT, values).rowcount == len(values):
+                return
+            stored = {}
+            for start in range(0, len(values), 500):
+                part = [value[0] for value in values[start:start + 500]]
+                stored.update(self._db.execute("SELECT key, seq FROM entries WHERE key IN (%s)" % ",".join("?" * len(part)),
+                                               part).fetchall())
+            for value in values:
+                if stored.get(value[0]) != value[1]:  # not inserted by this statement: listed before, here or earlier
+                    self._add_known(value[2], value[3], value[0], value[4], value[5])
+
+    def _add_known(self, flow_id, step_id, key, error_id, action):
+        """A key listed again (the lock held): same flow and step and action, an error id not seen yet is kept beside
+        the others. Returns ``add_listed``'s ``(new key, new error id)``."""
+        row = self._db.execute("SELECT action, error_ids, flow, step FROM entries WHERE key = ?", (key,)).fetchone()
+        if (row[2], row[3]) != (flow_id, step_id):
+            return None, False
+        if row[0] == action and error_id not in row[1].split(" "):
+            self._db.execute("UPDATE entries SET error_id = ?, error_ids = ? WHERE key = ?",
+                             (error_id, row[1] + " " + error_id, key))
+            return False, True
+        return False, False
 
     def set_action(self, keys, action, job=None, reason=None):
         """Move ``keys`` (a key or a list of them) to ``action``; each must be at an action the machine allows the
@@ -195,15 +222,24 @@ class Ledger:
         """Every error id the key was listed with, oldest first."""
         return self._one("SELECT error_ids FROM entries WHERE key = ?", (key,))[0].split(" ")
 
-    def error_ids_of(self, keys, chunk=500):
-        """``{key: frozenset(error ids it was listed with)}`` for ``keys``, a few queries for a whole batch."""
-        keys, found = list(keys), {}
+    def _column_of(self, column, keys, chunk=500):
+        """``[(key, column)]`` of the given keys that are in the ledger: a few queries for a whole batch."""
+        keys, rows = list(keys), []
         for start in range(0, len(keys), chunk):
             part = keys[start:start + chunk]
-            for key, ids in self._all("SELECT key, error_ids FROM entries WHERE key IN (%s)" % ",".join("?" * len(part)),
-                                      tuple(part)):
-                found[key] = frozenset(ids.split(" "))
-        return found
+            rows.extend(self._all("SELECT key, %s FROM entries WHERE key IN (%s)" % (column, ",".join("?" * len(part))),
+                                  tuple(part)))
+        return rows
+
+    def error_ids_of(self, keys):
+        """``{key: frozenset(error ids it was listed with)}`` for ``keys``, a few queries for a whole batch."""
+        return dict((key, frozenset(ids.split(" "))) for key, ids in self._column_of("error_ids", keys))
+
+    def error_id_of(self, keys):
+        """``{key: error_id}`` (the error id seen last) for ``keys``, in their order: ``error_id`` for a whole batch in a few
+        queries."""
+        found = dict(self._column_of("error_id", keys))
+        return dict((key, found[key]) for key in keys if key in found)
 
     def job(self, key):
         return self._one("SELECT job FROM entries WHERE key = ?", (key,))[0]

@@ -149,9 +149,9 @@ class BatchSender:
             return self._changed[(flow_id, step_id)]
 
     def _post(self, flow_id, step_id, keys):
+        listed = self.ledger.error_id_of(keys)
         if self.journal:  # before the request: a run killed while it is in flight can still be resumed safely
-            self.journal.record(keys, SUBMITTING, error_ids=[self.ledger.error_id(k) for k in keys])
-        listed = dict((key, self.ledger.error_id(key)) for key in keys)
+            self.journal.record(keys, SUBMITTING, error_ids=[listed[key] for key in keys])
         job = self.adapter.retry(flow_id, step_id, keys, self.strategy, self.options, listed=listed)
         if job is None:
             return [(keys, NOTHING_TO_DO, None, "nothing matched: already retried, resolved or purged")]

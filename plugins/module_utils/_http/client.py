@@ -152,9 +152,10 @@ class Client:
         display_path = self.scrub(urlsplit(url).path)
         attempt, waited_out_429, first_sent = 0, False, None
         while True:
-            ready_at = _monotonic()
-            sent_at = self._ceiling.wait(resend=waited_out_429)  # its own Retry-After is the run's pause: served
-            if (attempt or sent_at > ready_at) and self.stopped():  # woke from a wait to find the controller gone
+            sent_at, held = self._ceiling.wait_turn(resend=waited_out_429)  # its own Retry-After is the run's pause: served
+            # Only a request that waited (a re-send, the pacer, a Retry-After) looks again: a controller gone meanwhile
+            # stops it. One sent straight away needs no look (that is /proc reads per request).
+            if (attempt or held) and self.stopped():
                 raise FlowOpsError("not sent%s: the controller is gone (killed or cancelled)" % (" again" if attempt else ""),
                                    method=method, path=display_path)
             self._count()

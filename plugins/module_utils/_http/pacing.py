@@ -70,6 +70,10 @@ class AdaptivePacer:
 
         ``resend``: the thread has just waited out its own Retry-After, so the run-wide pause is already served.
         """
+        return self.wait_turn(resend)[0]
+
+    def wait_turn(self, resend=False):
+        """``wait``, returning ``(moment of sending, whether this thread was held back)``."""
         with self.lock:
             now = self.clock()
             start = now if resend else max(now, self.paused_until)
@@ -79,7 +83,8 @@ class AdaptivePacer:
                 self.next_at = start + _interval(rate)
         if start > now:
             self.sleep(start - now)
-        return start
+            return start, True
+        return start, False
 
     def rate_limited(self, sent_at, retry_after=None):
         """A request sent at ``sent_at`` got a 429: halve the rate once (429s of requests sent before the last

@@ -68,7 +68,7 @@ def test_waves_double_until_every_key_is_sent_once():
     assert result["counts"]["retried"] == result["counts"]["succeeded"] == 20 and result["counts"]["not_attempted_breaker"] == 0
     assert set(platform.retry_counts.values()) == {1} and len(platform.retry_counts) == 20
     first_wave = [call[2] for call in platform.writes()[:2]]
-    assert first_wave == ["f0", "f1"]  # the canary is spread over flows, not taken from one
+    assert sorted(first_wave) == ["f0", "f1"]  # the canary is spread over flows, not taken from one (sent concurrently)
 
 
 def test_the_breaker_trips_after_a_bad_wave_and_leaves_every_other_key_untouched():

@@ -208,3 +208,49 @@ def test_job_ids_and_when_the_listing_began():
     assert ledger.job_ids() == set()
     ledger.set_action(["k1"], "retried", job="j1")
     assert ledger.job_ids() == {"j1"}
+
+
+def _records(book):
+    return [(r["retryDataKey"], r["errorId"], r.get("errorIds"), r["_flowId"], r["_stepId"], r["action"], r["reason"])
+            for r in book.key_records("retryDataKey")]
+
+
+def test_add_many_accounts_a_page_as_add_does_key_by_key(tmp_path):
+    rows = [("f1", "s1", "k1", "e1", "to_retry", None), ("f1", "s1", "k2", "e2", "not_retryable", "no key"),
+            ("f1", "s1", "k1", "e3", "to_retry", None),  # listed twice in one page: a second open error of the key
+            ("f1", "s2", "k2", "e4", "not_retryable", None),  # the same key on another step keeps its first entry
+            ("f1", "s1", "k1", "e1", "to_retry", None),  # a repeated listing adds nothing
+            ("f2", "s1", "k3", "e5", "to_retry", None)]
+    one, many = (Ledger(FLOWS, ("retried", "not_retryable"), directory=str(tmp_path)) for dummy in range(2))
+    try:
+        for row in rows[:2]:
+            one.add(*row)
+        many.add_many(rows[:2])
+        for row in rows[2:]:
+            one.add(*row)
+        many.add_many(rows[2:])
+        many.add_many([])
+        assert _records(many) == _records(one)
+        assert many.error_ids("k1") == ["e1", "e3"] and many.error_id("k1") == "e3" and len(many) == 3
+        assert many.error_id_of(["k3", "k1", "zz"]) == {"k3": "e5", "k1": "e3"}
+        assert list(many.error_id_of(["k3", "k1"])) == ["k3", "k1"]  # in the order asked
+    finally:
+        one.close()
+        many.close()
+
+
+def test_add_many_refuses_an_unknown_action_before_adding_any_key(ledger):
+    with pytest.raises(IllegalMove):
+        ledger.add_many([("f1", "s1", "k1", "e1", "to_retry", None), ("f1", "s1", "k2", "e2", "retired", None)])
+    assert len(ledger) == 0
+
+
+def test_a_key_given_twice_in_one_move_is_refused(ledger):
+    ledger.add_many([("f1", "s1", "k1", "e1", "to_retry", None), ("f1", "s1", "k2", "e2", "to_retry", None)])
+    with pytest.raises(IllegalMove) as info:
+        ledger.set_action(["k1", "k2", "k1"], "retried")
+    assert str(info.value) == ("ledger: key k1 cannot move from 'retried' to 'retried' (allowed from: "
+                               "retried_in_earlier_wave, to_retry)")
+    ledger.add_many([("f1", "s1", "k3", "e3", "to_retry", None), ("f1", "s1", "k4", "e4", "to_retry", None)])
+    ledger.set_action(["k3", "k4"], "retried", job="j1")
+    assert ledger.keys("retried") == ["k1", "k2", "k3", "k4"] and ledger.job("k4") == "j1"

@@ -181,7 +181,7 @@ def test_a_finished_retry_of_another_actor_since_the_listing_leaves_the_keys_it_
     result = run_with(flow_errors_retry.run, module(wait=False), platform)
     assert result["counts"]["changed_since_listing"] == 1 and result["counts"]["retried"] == 5
     assert taken["retryDataKey"] not in platform.retry_counts
-    assert [asked[0] for asked in platform.asked] == ["f0", "f1"]  # one listing a flow (no integration)
+    assert sorted(asked[0] for asked in platform.asked) == ["f0", "f1"]  # one listing a flow (no integration), any order
     assert all(asked[2] is not None and asked[2].tzinfo is not None for asked in platform.asked)
 
 
