@@ -35,7 +35,7 @@ except ImportError:
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError
 from ansible_collections.flowops.ipaas.plugins.module_utils._http.pacing import AdaptivePacer
 
-USER_AGENT = "flowops.ipaas/1.0.0"
+USER_AGENT = "flowops.ipaas/1.1.0"
 MASK = "********"
 WAIT_SLICE = 0.5  # seconds between two looks at the controller while waiting to re-send
 
