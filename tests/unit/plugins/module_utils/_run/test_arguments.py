@@ -124,14 +124,19 @@ def test_unknown_region():
     assert (info.value.option, info.value.environment_variable) == ("region", None)
 
 
-def test_a_region_typo_is_refused_with_a_suggestion_naming_the_environment_variable_it_came_from(monkeypatch):
-    monkeypatch.setenv("FLOWOPS_REGION", "euu")
+@pytest.mark.parametrize("option, variable, typo, message", [
+    ("region", "FLOWOPS_REGION", "euu", "region (from the FLOWOPS_REGION environment variable): 'euu' is not a celigo region "
+                                        "(did you mean 'eu'?); use one of au, ca, eu, us or set api_url"),
+    ("platform", "FLOWOPS_PLATFORM", "celgio", "platform (from the FLOWOPS_PLATFORM environment variable): 'celgio' is not a "
+                                               "platform (did you mean 'celigo'?); use one of activepieces, celigo, cloudflare, superai"),
+])
+def test_a_typo_from_the_environment_is_refused_with_a_suggestion_naming_the_variable(monkeypatch, option, variable, typo, message):
+    monkeypatch.setenv(variable, typo)
     with pytest.raises(ValidationError) as info:
-        adapter_from_params(params(region="euu"))
-    assert str(info.value) == ("region (from the FLOWOPS_REGION environment variable): 'euu' is not a celigo region "
-                               "(did you mean 'eu'?); use one of au, ca, eu, us or set api_url")
-    assert info.value.to_fail_kwargs()["option"] == "region"
-    assert info.value.to_fail_kwargs()["environment_variable"] == "FLOWOPS_REGION"
+        adapter_from_params(params(**{option: typo}))
+    assert str(info.value) == message
+    assert info.value.to_fail_kwargs()["option"] == option
+    assert info.value.to_fail_kwargs()["environment_variable"] == variable
 
 
 @pytest.mark.parametrize("region, url", [("EU", "https://api.eu.integrator.io"), (" Au ", "https://api.au.integrator.io"),
@@ -143,15 +148,6 @@ def test_regions_are_case_insensitive(adapters, region, url):
 @pytest.mark.parametrize("platform, name", [("Celigo", "celigo"), ("CLOUDFLARE", "cloudflare")])
 def test_platforms_are_case_insensitive(adapters, platform, name):
     assert adapters(platform=platform, account_id="a1", project_id="p1").name == name
-
-
-def test_a_platform_typo_from_the_environment_names_the_variable(monkeypatch):
-    monkeypatch.setenv("FLOWOPS_PLATFORM", "celgio")
-    with pytest.raises(ValidationError) as info:
-        adapter_from_params(params(platform="celgio"))
-    assert str(info.value) == ("platform (from the FLOWOPS_PLATFORM environment variable): 'celgio' is not a platform "
-                               "(did you mean 'celigo'?); use one of activepieces, celigo, cloudflare, superai")
-    assert (info.value.option, info.value.environment_variable) == ("platform", "FLOWOPS_PLATFORM")
 
 
 def test_an_api_url_from_the_environment_is_named_so(monkeypatch):
