@@ -274,7 +274,7 @@ def run(ctx):
     if ctx.diff:
         result["diff"] = connections_diff(plans)
     header = dict(started=started, counts=counts, connection_map=connection_map, connections=connections)
-    save_report(ctx, result, "flow_connection_replace", header, plans, "flows", "flow")
+    save_report(ctx, result, "flow_connection_replace", header, plans, "flows", "flow", params.get("report_file"))
     if not failed and not ctx.check_mode:
         for flow_id in params["smoke_run_flow_ids"]:
             answer = adapter.run_flow(flow_id)

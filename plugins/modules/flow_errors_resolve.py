@@ -375,7 +375,7 @@ def _run(ctx, size, bulk, gate, ledgers):
         ctx.stop_if_controller_gone("%d keys were resolved, %d not" % (ledger.count(RESOLVED), ledger.count(TO_RESOLVE)))
     result["changed"] = ledger.count(RESOLVED) > 0
     result["error_counts"] = ledger.error_counts()
-    finish_bulk(ctx, "flow_errors_resolve", result, "retryDataKey", header, "resolved")
+    finish_bulk(ctx, "flow_errors_resolve", result, "retryDataKey", header, "resolved", bulk.report_file)
 
     failed = result["counts"]["failed"]
     if failed:

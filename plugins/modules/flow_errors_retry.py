@@ -501,12 +501,12 @@ def _run(ctx, size, options, bulk, gate, canary_options, replay, retry_data, led
             result.update(gate.write(ledger))
         ledger.relabel(TO_RETRY, RETRIED, "check mode: would be retried")
         result["changed"] = ledger.count(RETRIED) > 0
-        return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
+        return finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried", bulk.report_file)
 
     journal = open_journal() if open_journal else None
     try:
         def send():
-            return submit(ctx, params["strategy"], size, options, journal)
+            return submit(ctx, params["strategy"], size, options, journal, settle_rounds=params["max_retries"])
 
         waves = CanaryWaves(ctx, canary, send, (params["wait_timeout"], params["poll_interval"])) if canary else None
         result["jobs"] = waves.run() if waves else send()
@@ -517,7 +517,7 @@ def _run(ctx, size, options, bulk, gate, canary_options, replay, retry_data, led
         if params["wait"] and retried and not waves:  # the waves waited and reconciled wave by wave
             _wait_and_reconcile(ctx, result["jobs"])
         result["failed_again_keys"] = ledger.keys(outcome="failed_again")
-        finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried")
+        finish_bulk(ctx, "flow_errors_retry", result, "retryDataKey", header, "retried", bulk.report_file)
     finally:
         if journal:
             journal.close(remove=bool(result.get("report_file")))

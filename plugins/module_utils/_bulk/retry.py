@@ -85,8 +85,9 @@ def _split_by_key(keys, job):
 class BatchSender:
     """Sends one batch; after a failure that may have reached the server, re-reads instead of re-sending."""
 
-    def __init__(self, ctx, strategy, options=None, journal=None):
+    def __init__(self, ctx, strategy, options=None, journal=None, settle_rounds=1):
         self.ctx = ctx
+        self.settle_rounds = max(1, int(settle_rounds or 1))  # the connection's max_retries: settles before in doubt
         self.adapter = ctx.adapter
         self.ledger = ctx.ledger
         self.strategy = strategy
@@ -164,9 +165,8 @@ class BatchSender:
         with is provably untouched and is sent once more; any other key was taken (``retried``). A re-send that fails
         again the same way is settled the same way, up to ``max_retries`` rounds; keys still undecided are in doubt."""
         listed = self.ledger.error_ids_of(keys)
-        rounds = max(1, int(self.ctx.params.get("max_retries") or 1))
         results, waiting, error = [], list(keys), first_error
-        for number in range(1, rounds + 1):
+        for number in range(1, self.settle_rounds + 1):
             decided = self._decide(flow_id, step_id, waiting, listed, error)
             if isinstance(decided, str):
                 results.append((waiting, IN_DOUBT, None, decided))
@@ -187,7 +187,7 @@ class BatchSender:
                     return results
                 waiting, error = untouched, exc
         results.append((waiting, IN_DOUBT, None, "the retry may have been applied (%s); still undecided after %d settle "
-                                                 "rounds (max_retries)" % (error, rounds)))
+                                                 "rounds (max_retries)" % (error, self.settle_rounds)))
         return results
 
     def _decide(self, flow_id, step_id, keys, listed, error, sleep=time.sleep, found=None):
@@ -238,10 +238,11 @@ def _seen_now(open_now, listed):
     return "open under error ids not listed: %s (failed again)" % ", ".join(new) if new else "open errors changed"
 
 
-def submit(ctx, strategy, batch_size, options=None, journal=None):
-    """Send every ``to_retry`` key of ``ctx.ledger`` in batches with the run's fan-out; returns the jobs created."""
+def submit(ctx, strategy, batch_size, options=None, journal=None, settle_rounds=1):
+    """Send every ``to_retry`` key of ``ctx.ledger`` in batches with the run's fan-out; returns the jobs created.
+    ``settle_rounds`` (the connection's ``max_retries``) bounds how often a batch that may have applied is settled."""
     jobs, ledger = [], ctx.ledger
-    sender = BatchSender(ctx, strategy, options, journal)
+    sender = BatchSender(ctx, strategy, options, journal, settle_rounds)
     total, sent, running = ledger.count(TO_RETRY), 0, 0
     # Progress is counted as batches come back: re-counting the ledger each batch would cost O(keys) a batch.
     for batch, outcomes, _error in ctx.fan_out(sender, batches(ledger.groups(TO_RETRY), batch_size)):

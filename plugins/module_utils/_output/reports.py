@@ -26,12 +26,12 @@ def write_report(path, header, records, list_name="keys"):
     return atomic_write(path, write, label="report ")
 
 
-def save_report(ctx, result, module_name, header, records, list_name, what):
-    """Write the report file the task asked for (never in check mode) and name it in ``result``.
+def save_report(ctx, result, module_name, header, records, list_name, what, report_file=None):
+    """Write ``report_file``, the report the task asked for (never in check mode), and name it in ``result``.
 
     A report that cannot be written fails the task with the result attached, so nothing done goes unaccounted.
     """
-    path = ctx.params.get("report_file")
+    path = report_file
     if not path or ctx.check_mode:
         return result
     header = dict(header, module=module_name, finished=utc_now())
@@ -63,8 +63,9 @@ def connections_diff(plans):
     return dict(before=before, after=after)
 
 
-def finish_bulk(ctx, module_name, result, key_name, header, done_action):
-    """Counts, per-flow totals, ``--diff`` and the report file of a retry or resolve run, from ``ctx.ledger``."""
+def finish_bulk(ctx, module_name, result, key_name, header, done_action, report_file=None):
+    """Counts, per-flow totals, ``--diff`` and the report file (``report_file``, when given) of a retry or resolve run,
+    from ``ctx.ledger``."""
     ledger = ctx.ledger
     result["counts"] = ledger.counts()
     result["per_flow"] = ledger.per_flow()
@@ -73,4 +74,4 @@ def finish_bulk(ctx, module_name, result, key_name, header, done_action):
         # Entries already there (the retry data patched per key) come after the counts.
         result["diff"] = [counts] + result["diff"] if isinstance(result.get("diff"), list) else counts
     header = dict(header, counts=result["counts"], per_flow=result["per_flow"], jobs=result.get("jobs", []))
-    return save_report(ctx, result, module_name, header, ledger.key_records(key_name), "keys", "key")
+    return save_report(ctx, result, module_name, header, ledger.key_records(key_name), "keys", "key", report_file)

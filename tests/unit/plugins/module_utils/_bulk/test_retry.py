@@ -84,6 +84,23 @@ def test_an_unanswered_retry_is_still_settled_by_re_reading(platform):
     assert result["counts"]["retried"] == 8 and len(listings(platform)) == 3  # the lost batch was re-read, then re-sent
 
 
+@pytest.mark.parametrize("max_retries", [1, 3])
+def test_a_batch_lost_every_time_is_settled_max_retries_times_then_in_doubt(platform, max_retries):
+    def always_lost(method, flow_id, step_id, payload):
+        if method == "POST" and flow_id == "f0":
+            return FlowOpsError("no response within 30 s (timeout)", method="POST", path="/retry", may_have_applied=True)
+        return None
+
+    platform.faults.append(always_lost)
+    with pytest.raises(FlowOpsError) as caught:
+        run_with(flow_errors_retry.run, module(max_concurrency=1, max_retries=max_retries), platform)
+    counts = caught.value.result["counts"]
+    assert (counts["retried"], counts["in_doubt"]) == (4, 4)
+    assert "still undecided after %d settle rounds (max_retries)" % max_retries in str(caught.value)
+    # The first send, then one re-send per settle round that found the keys provably untouched: max_retries at most.
+    assert len([call for call in platform.writes() if call[2] == "f0"]) == 1 + max_retries
+
+
 def test_a_canary_wave_in_doubt_trips_the_breaker(platform):
     platform.faults.append(answered_unreadably(flows=("f0", "f1")))
     with pytest.raises(FlowOpsError) as caught:
