@@ -154,3 +154,27 @@ def test_reading_the_context_or_copying_the_options_is_allowed(source):
 
 def test_a_run_context_made_outside_the_runner_is_caught():
     assert contexts_made("ctx = context.RunContext(settings, adapter, hooks)\n", "x.py") == ["x.py:1"]
+
+
+# Below a module, features get typed option objects or plain values: only the runner's package reads the options.
+OPTIONS_READERS = ("plugins/module_utils/_run/",)
+
+
+def options_reads(source, where):
+    """Every ``<...>ctx.params`` in ``source``: code that reads the run's options through a context."""
+    return ["%s:%d" % (where, node.lineno) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr == "params" and _is_context(node.value)]
+
+
+def test_nothing_below_a_module_reads_the_options_through_the_context():
+    found = []
+    for relative, path in checked_files():
+        if relative.startswith("plugins/module_utils/") and not relative.startswith(OPTIONS_READERS):
+            with open(path) as stream:
+                found.extend(options_reads(stream.read(), relative))
+    assert not found, "\n".join(found)
+
+
+def test_a_read_of_the_options_through_the_context_is_caught():
+    assert options_reads("def send(self):\n    n = self.ctx.params.get('max_retries')\n", "x.py") == ["x.py:2"]
+    assert options_reads("def send(ctx, rounds):\n    n = rounds\n", "x.py") == []
