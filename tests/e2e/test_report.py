@@ -111,6 +111,8 @@ def test_header_totals_sorted_rows_with_step_names_and_folded_job_ids(emulator, 
     assert (window["since"], window["until"]) == ("2026-11-01T00:00:00Z", "now")
     assert window["resolved"]["since"] == "2026-11-01T00:00:00.000Z"
     assert window["resolved"]["until"] == report["started_at"]  # "now" as the run started
+    # Shown beside the bound only where it says more: the same instant as given is not repeated.
+    assert window["shown"] == {"since": None, "until": report["started_at"]}
 
     # Markdown: the same, as "- Name: value" lines before the first section.
     fields = header(markdown)
