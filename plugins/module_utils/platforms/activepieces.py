@@ -264,8 +264,8 @@ class ActivepiecesAdapter(PlatformAdapter):  # pylint: disable=too-many-instance
         if run.get("tags") and not all(isinstance(tag, str) for tag in run["tags"]):
             raise malformed("a listed flow run: tags holds a value that is not a string", "GET", RUNS)
         message = step_message(detail.get("steps"), step) or "flow run ended with status %s" % status
-        return error_record(run, flow_id, PSEUDO_STEP, "%s@%s" % (run["id"], run.get("finishTime") or run.get("created")),
-                            run["id"], run.get("created"), step or NO_STEP, status, message, classify(status, message), run.get("tags"))
+        return error_record(run, flow_id, PSEUDO_STEP, _error_id(run), run["id"], run.get("created"), step or NO_STEP, status,
+                            message, classify(status, message), run.get("tags"))
 
     # Retry ---------------------------------------------------------------------------------------
     def retry(self, flow_id, step_id, keys, strategy, options=None, listed=None):

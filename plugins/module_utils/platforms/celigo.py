@@ -140,7 +140,7 @@ class CeligoAdapter(PlatformAdapter):
 
     def __init__(self, client, connection=None):
         super().__init__(client, connection)
-        self._step_kinds = {}  # step id -> "export" | "import", learnt from flow_steps
+        self._step_kinds = {}  # step id -> "export" | "import" (None: not a step of its flow), from flow_steps
 
     def get_flow(self, flow_id):
         path = "/v1/flows/%s" % path_segment(flow_id)
@@ -219,12 +219,11 @@ class CeligoAdapter(PlatformAdapter):
         step) to show "retry in progress"; ``retrying`` and ``canceling`` are not final either (ref Job status)."""
         if step_id not in self._step_kinds:
             self.flow_steps(flow_id)
-        kind = "_exportId" if self._step_kinds.get(step_id) == "export" else "_importId"
+            self._step_kinds.setdefault(step_id, None)  # not among the flow's steps: asked as an import, once
+        kind = "_exportId" if self._step_kinds[step_id] == "export" else "_importId"
         params = [("_flowId", flow_id), ("type", "retry")] + [("status", status) for status in JOB_NOT_DONE]
         params.append((kind, step_id))
-        body = self.client.request("GET", "/v1/jobs", params=params).body
-        jobs = [require_fields(job, JOB_FIELDS, "a listed job", "GET", "/v1/jobs") for job in objects(body, "the jobs", "GET", "/v1/jobs")]
-        return [self._job(job) for job in jobs if job.get("status") not in JOB_DONE]
+        return [self._job(job) for job in self._list_jobs(params) if job.get("status") not in JOB_DONE]
 
     def retry_jobs_running_in(self, flow_id=None, integration_id=None, since=None):
         """The same listing for a whole integration (``_integrationId``) or flow (``_flowId``) at once: each is a filter

@@ -32,8 +32,8 @@ FINAL_STATUSES = ("complete", "errored", "terminated")
 ACTIVE_STATUSES = ("queued", "running", "paused", "waiting", "waitingForPause", "rollingBack")
 PER_PAGE = 100  # the documented maximum of per_page on both listings
 # What a restarted instance's final status means for its key (workflows-shared/src/engine.ts; TS instances.ts).
-OUTCOMES = {"complete": "succeeded", "errored": "failed_again", "terminated": "not_recovered"}
 DELETED = "deleted"  # the status reported for an instance that disappeared (HTTP 404): deleted by someone else
+OUTCOMES = {"complete": "succeeded", "errored": "failed_again", "terminated": "not_recovered", DELETED: "not_recovered"}
 
 
 class FollowingCursorPager(CursorPager):
@@ -313,8 +313,6 @@ class CloudflareAdapter(PlatformAdapter):
         if job_id not in self._seen:
             self.get_job(job_id)
         status = self._seen[job_id]
-        if status == DELETED:
-            return {key: ("not_recovered", DELETED)}
         return {key: (OUTCOMES.get(status, "pending"), status if status is not None else "unknown")}
 
     def retry_data(self, flow_id, step_id, key):
