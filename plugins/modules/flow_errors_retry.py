@@ -401,12 +401,11 @@ def _scheduled_by_platform(error, margin, now):
     return "the platform retries it itself at %s (retryAt, within platform_retry_margin %d s)" % (value, margin)
 
 
-def _account(ctx, error, disabled, earlier, skip_disabled, now=None):
+def _account(ctx, error, disabled, earlier, skip_disabled, now):
     """The ledger row (``Ledger.add_many``) of one selected error: its key and the action it starts at."""
     flow_id, step_id, key, error_id = error["_flowId"], error["_stepId"], error.get("retryDataKey"), error["errorId"]
     earlier_job = earlier.took(key, error_id) if key else None
-    scheduled = _scheduled_by_platform(error, ctx.params["platform_retry_margin"], now or datetime.now(timezone.utc)) \
-        if key else None
+    scheduled = _scheduled_by_platform(error, ctx.params["platform_retry_margin"], now) if key else None
     if not key:
         return flow_id, step_id, error_id, error_id, NOT_RETRYABLE, NO_KEY
     if scheduled:
@@ -418,8 +417,6 @@ def _account(ctx, error, disabled, earlier, skip_disabled, now=None):
                 "retried by an earlier run with run_id %s (job %s)" % (ctx.run_id, earlier_job))
     return flow_id, step_id, key, error_id, TO_RETRY, None
 
-
-ACCOUNT_ROWS = 1000  # selected errors the ledger adds in one statement
 
 
 def _wait_and_reconcile(ctx, jobs):
@@ -476,14 +473,9 @@ def _run(ctx, size, options, bulk, gate, canary_options, replay, retry_data, led
     extra += PLATFORM_RETRY_ACTIONS if params["platform_retry_margin"] else ()
     ledger = ledgers(flows, RETRY_ACTIONS + extra, RETRY_OUTCOMES)
     ctx = ctx.with_ledger(ledger)
-    now, rows = datetime.now(timezone.utc), []
-    for error in iter_selected_errors(ctx, flows):
-        if not replay or replay.wants(error):
-            rows.append(_account(ctx, error, disabled, earlier, bulk.skip_disabled, now))
-            if len(rows) >= ACCOUNT_ROWS:
-                ledger.add_many(rows)
-                rows = []
-    ledger.add_many(rows)
+    now = datetime.now(timezone.utc)
+    ledger.add_many(_account(ctx, error, disabled, earlier, bulk.skip_disabled, now)
+                    for error in iter_selected_errors(ctx, flows) if not replay or replay.wants(error))
     if replay:
         account_unreplayable(ledger, replay, ctx.adapter.name)
     bulk.guard_max_errors(len(ledger), "retried", "retry keys")

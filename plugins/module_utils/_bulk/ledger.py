@@ -13,6 +13,7 @@ import sqlite3
 import tempfile
 import threading
 from datetime import datetime, timezone
+from itertools import islice
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
     HAS_OUTCOME, SOURCES, IllegalMove, check_action, check_entry, check_outcome,
@@ -107,10 +108,18 @@ class Ledger:
                 return True, True
             return self._add_known(flow_id, step_id, key, error_id, action)
 
-    def add_many(self, rows):
-        """``add`` for each ``(flow_id, step_id, key, error_id, action, reason)`` of ``rows``, in order: the new keys of
-        a whole page in one statement; a key already accounted for (rare) is then handled as ``add`` handles it."""
-        rows = list(rows)
+    def add_many(self, rows, chunk=1000):
+        """``add`` for each ``(flow_id, step_id, key, error_id, action, reason)`` of ``rows``, in order, ``chunk`` rows at
+        a time (a stream of rows is never held whole): the new keys of a chunk in one statement; a key already accounted
+        for (rare) is then handled as ``add`` handles it."""
+        rows = iter(rows)
+        while True:
+            part = list(islice(rows, chunk))  # read outside the lock: the rows may come from a listing still running
+            if not part:
+                return
+            self._add_chunk(part)
+
+    def _add_chunk(self, rows):
         for action in set(row[4] for row in rows):
             check_entry(action)  # before any key is added: an unknown name adds none
         values = []
@@ -243,6 +252,10 @@ class Ledger:
 
     def job(self, key):
         return self._one("SELECT job FROM entries WHERE key = ?", (key,))[0]
+
+    def job_of(self, keys):
+        """``{key: job id}`` for those of ``keys`` that were given a job: ``job`` for a whole group in a few queries."""
+        return dict((key, job) for key, job in self._column_of("job", keys) if job is not None)
 
     def job_ids(self):
         """Every job id a key of this ledger was given (the run's own jobs so far)."""

@@ -130,15 +130,15 @@ class BatchSender:
             entry = self._scopes.setdefault(scope, [threading.Lock(), None])
         with entry[0]:
             if entry[1] is None:
-                ours = self.ledger.job_ids()
                 found = self.adapter.retry_jobs_running_in(flow_id=flow_id, integration_id=integration_id,
                                                            since=self.ledger.started) or {}
+                ours = self.ledger.job_ids() if found else ()  # this run's own jobs (earlier canary waves) are no actor's
                 entry[1] = dict((step, [job for job in jobs if job.get("_id") not in ours]) for step, jobs in found.items())
             jobs = entry[1].get((flow_id, step_id))
             if not jobs:
                 return {}
             if (flow_id, step_id) not in self._changed:
-                keys = [key for group, keys in self.ledger.groups(TO_RETRY) if group == (flow_id, step_id) for key in keys]
+                keys = next((keys for group, keys in self.ledger.groups(TO_RETRY) if group == (flow_id, step_id)), [])
                 listed, now_open = self.ledger.error_ids_of(keys), {}
                 decided = self._decide(flow_id, step_id, keys, listed, "another actor's retry job", found=now_open)
                 if isinstance(decided, str):
@@ -325,8 +325,8 @@ def reconcile(ctx, jobs):
 
     def outcomes(group):
         (flow_id, step_id), keys = group
-        known = {}
-        for job_id in sorted(set(ledger.job(key) for key in keys) - {None}):
+        known, job_of = {}, ledger.job_of(keys)
+        for job_id in sorted(set(job_of.values())):
             known.update(adapter.key_outcomes(job_id) or {})
         statuses = {}
         for key, told in list(known.items()):
@@ -341,12 +341,13 @@ def reconcile(ctx, jobs):
                 outcome, status = known[key], statuses.get(key)
             else:
                 outcome, status = key_outcome(open_ids.get(key, frozenset()), listed.get(key, frozenset()),
-                                              *job_status.get(ledger.job(key), (None, False)))
+                                              *job_status.get(job_of.get(key), (None, False)))
             by_outcome.setdefault((outcome, status), []).append(key)
         gone = by_outcome.pop(("succeeded", None), [])
-        for key, told in _resolved_before_retry(adapter, flow_id, step_id, gone, listed, ledger, job_created).items():
-            gone.remove(key)
+        taken = _resolved_before_retry(adapter, flow_id, step_id, gone, listed, job_of, job_created)
+        for key, told in taken.items():
             by_outcome.setdefault(("not_recovered", told), []).append(key)
+        gone = [key for key in gone if key not in taken]
         if gone:
             by_outcome[("succeeded", None)] = gone
         return by_outcome
@@ -356,14 +357,14 @@ def reconcile(ctx, jobs):
             ledger.set_outcome(keys, outcome, reason="platform status: %s" % status if status else None)
 
 
-def _resolved_before_retry(adapter, flow_id, step_id, gone, listed, ledger, job_created):
+def _resolved_before_retry(adapter, flow_id, step_id, gone, listed, job_of, job_created):
     """``{key: status}`` for keys that left the open list because someone resolved them before our retry job existed
     (their resolved record's ``resolvedAt`` is not after the job's ``createdAt``): the platform reported no success
     for those. One pass over the step's resolved listing, only when keys left the open list and their jobs carry a
     ``createdAt``; a platform without a resolved listing leaves them as they are."""
     wanted = {}
     for key in gone:
-        created = job_created.get(ledger.job(key))
+        created = job_created.get(job_of.get(key))
         if created:
             for error_id in listed.get(key, ()):
                 wanted[error_id] = (key, created)

@@ -239,6 +239,27 @@ def test_add_many_accounts_a_page_as_add_does_key_by_key(tmp_path):
         many.close()
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 4, 1000])
+def test_add_many_takes_a_stream_in_chunks_as_one_list(tmp_path, chunk):
+    rows = [("f1", "s1", "k1", "e1", "to_retry", None), ("f1", "s1", "k2", "e2", "not_retryable", "no key"),
+            ("f1", "s1", "k1", "e3", "to_retry", None), ("f1", "s2", "k2", "e4", "not_retryable", None),
+            ("f2", "s1", "k3", "e5", "to_retry", None)]
+    whole, streamed = (Ledger(FLOWS, ("retried", "not_retryable"), directory=str(tmp_path)) for dummy in range(2))
+    try:
+        whole.add_many(rows)
+        streamed.add_many((row for row in rows), chunk=chunk)  # a generator: read chunk rows at a time
+        assert _records(streamed) == _records(whole) and streamed.error_ids("k1") == ["e1", "e3"]
+    finally:
+        whole.close()
+        streamed.close()
+
+
+def test_job_of_gives_the_jobs_of_a_group_of_keys(ledger):
+    ledger.add_many([("f1", "s1", key, "e-" + key, "to_retry", None) for key in ("k1", "k2", "k3")])
+    ledger.set_action(["k1", "k2"], "retried", job="j1")
+    assert ledger.job_of(["k2", "k3", "zz", "k1"]) == {"k2": "j1", "k1": "j1"}
+
+
 def test_add_many_refuses_an_unknown_action_before_adding_any_key(ledger):
     with pytest.raises(IllegalMove):
         ledger.add_many([("f1", "s1", "k1", "e1", "to_retry", None), ("f1", "s1", "k2", "e2", "retired", None)])
