@@ -33,20 +33,13 @@ def _scenario(scheduled=3, **kwargs):
     return scenario
 
 
-def _resolved_by_key(handle, scenario):
+def _by_key(scenario, listing):
+    """``{retryDataKey: [error, ...]}`` over every step of the scenario; ``listing(flow_id, step_id)`` is the
+    emulator state's ``open_errors`` or ``resolved_errors``."""
     found = {}
     for flow_id in scenarios.instance_ids(scenario):
         for step_id in scenarios.step_ids(scenario, flow_id):
-            for error in handle.state.resolved_errors(flow_id, step_id):
-                found.setdefault(error.get("retryDataKey"), []).append(error)
-    return found
-
-
-def _open_by_key(handle, scenario):
-    found = {}
-    for flow_id in scenarios.instance_ids(scenario):
-        for step_id in scenarios.step_ids(scenario, flow_id):
-            for error in handle.state.open_errors(flow_id, step_id):
+            for error in listing(flow_id, step_id):
                 found.setdefault(error.get("retryDataKey"), []).append(error)
     return found
 
@@ -84,7 +77,7 @@ def test_other_actors_never_make_an_outcome_the_platform_did_not_report(celigo_e
     # no success the platform did not report: a succeeded key has no open error and a retry resolved it (ours, or
     # the colleague's that got there first); a key the colleague resolved by hand first is never counted succeeded
     wait_until(lambda: not state.pending, timeout=10, what="the jobs")
-    opened, resolved = _open_by_key(emulator, scenario), _resolved_by_key(emulator, scenario)
+    opened, resolved = _by_key(scenario, emulator.state.open_errors), _by_key(scenario, emulator.state.resolved_errors)
     for key, item in keys.items():
         if item["outcome"] == "succeeded":
             assert key not in opened, (key, item)
@@ -170,7 +163,7 @@ def test_a_colleagues_retry_that_finished_before_our_check_is_detected_and_its_k
     assert set(acted) == set(error["retryDataKey"] for error in scenario["errors"]) and max(acted.values()) == 1, acted
     keys = {item["retryDataKey"]: item for item in json.loads(report.read_text())["keys"]}
     assert set(keys) == set(acted)  # nothing lost from the report
-    opened = _open_by_key(emulator, scenario)
+    opened = _by_key(scenario, emulator.state.open_errors)
     for key in theirs:  # named so, with the job and what the re-read showed
         item = keys[key]
         assert item["action"] == "changed_since_listing" and item["outcome"] is None, item
