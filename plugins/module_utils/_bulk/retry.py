@@ -14,7 +14,8 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ControllerGone
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, UnsupportedOperation
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import (
-    CHANGED_SINCE_LISTING, FAILED, IN_DOUBT, NOTHING_TO_DO, RETRIED, SKIPPED_DISABLED, SUBMITTING, TO_RETRY,
+    CHANGED_SINCE_LISTING, FAILED, FAILED_AGAIN, IN_DOUBT, NOT_RECOVERED, NOTHING_TO_DO, PENDING, RETRIED, SKIPPED_DISABLED,
+    SUBMITTING, SUCCEEDED, TO_RETRY,
 )
 
 
@@ -307,7 +308,7 @@ def wait_and_reconcile(ctx, jobs, keys, timeout, interval):
     except ControllerGone:
         raise
     except FlowOpsError as exc:
-        ctx.ledger.set_outcome(keys, "pending")
+        ctx.ledger.set_outcome(keys, PENDING)
         return finished, exc
     return finished, None
 
@@ -343,13 +344,13 @@ def reconcile(ctx, jobs):
                 outcome, status = key_outcome(open_ids.get(key, frozenset()), listed.get(key, frozenset()),
                                               *job_status.get(job_of.get(key), (None, False)))
             by_outcome.setdefault((outcome, status), []).append(key)
-        gone = by_outcome.pop(("succeeded", None), [])
+        gone = by_outcome.pop((SUCCEEDED, None), [])
         taken = _resolved_before_retry(adapter, flow_id, step_id, gone, listed, job_of, job_created)
         for key, told in taken.items():
-            by_outcome.setdefault(("not_recovered", told), []).append(key)
+            by_outcome.setdefault((NOT_RECOVERED, told), []).append(key)
         gone = [key for key in gone if key not in taken]
         if gone:
-            by_outcome[("succeeded", None)] = gone
+            by_outcome[(SUCCEEDED, None)] = gone
         return by_outcome
 
     for dummy, by_outcome in ctx.fan_out_all(outcomes, ledger.groups(RETRIED)):
@@ -393,11 +394,11 @@ def key_outcome(open_now, listed, job_status, job_done):
     - only listed ids still open after the job finished: ``pending`` (open, awaiting the next retry).
     """
     if open_now - listed:
-        return "failed_again", None
+        return FAILED_AGAIN, None
     if not job_done:
-        return "pending", ("retry job %s" % job_status) if job_status else None
+        return PENDING, ("retry job %s" % job_status) if job_status else None
     if job_status in NOT_RECOVERED_JOB_STATUSES:
-        return "not_recovered", "retry job %s, error %s" % (job_status, "still open" if open_now else "no longer open")
+        return NOT_RECOVERED, "retry job %s, error %s" % (job_status, "still open" if open_now else "no longer open")
     if not open_now:
-        return "succeeded", None
-    return "pending", "retry job %s, original error still open" % job_status
+        return SUCCEEDED, None
+    return PENDING, "retry job %s, original error still open" % job_status
