@@ -418,7 +418,6 @@ def _account(ctx, error, disabled, earlier, skip_disabled, now):
     return flow_id, step_id, key, error_id, TO_RETRY, None
 
 
-
 def _wait_and_reconcile(ctx, jobs):
     params = ctx.params
     finished, error = wait_and_reconcile(ctx, jobs, ctx.ledger.keys(RETRIED), params["wait_timeout"], params["poll_interval"])
