@@ -157,11 +157,12 @@ smoke_runs:
       started: true
 """
 
+# _run first: the module_utils imported after it are compiled once (module_utils/_run/zip_imports.py)
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import check_writable
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import connections_diff, save_report
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import FLOW_SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import select_flows
 

@@ -171,9 +171,10 @@ warnings_list:
   sample: ["abstract flow 6a0fc7eb7202049b32ea45c0 has no flows"]
 """
 
+# _run first: the module_utils imported after it are compiled once (module_utils/_run/zip_imports.py)
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.error_watch import iso

@@ -144,6 +144,8 @@ counts_planned:
 
 from functools import partial
 
+# _run first: the module_utils imported after it are compiled once (module_utils/_run/zip_imports.py)
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, ValidationError, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.options import BULK_SPEC, BulkOptions
@@ -154,7 +156,6 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import 
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import JsonLinesWriter, check_writable, default_backup_file, utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors, dismissed_for
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows

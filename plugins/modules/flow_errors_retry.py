@@ -324,6 +324,8 @@ backup_file:
 from datetime import datetime, timezone
 from functools import partial
 
+# _run first: the module_utils imported after it are compiled once (module_utils/_run/zip_imports.py)
+from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError, check_range, fail_with_result
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.canary import CANARY_SPEC, CanaryOptions, CanaryWaves
 from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.ledger import Ledger
@@ -341,7 +343,6 @@ from ansible_collections.flowops.ipaas.plugins.module_utils._bulk.states import 
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.files import utc_now
 from ansible_collections.flowops.ipaas.plugins.module_utils._output.reports import finish_bulk
-from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.dismissals import dismissed_errors
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import SELECTION_SPEC, ErrorSelection, iso_time
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import iter_selected_errors, select_flows

@@ -118,6 +118,7 @@ api_url:
   sample: https://api.integrator.io
 """
 
+# _run first: the module_utils imported after it are compiled once (module_utils/_run/zip_imports.py)
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.runner import module_spec, run_module
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import FLOW_SELECTION_SPEC, ErrorSelection
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.targets import select_flows
