@@ -25,8 +25,8 @@ import time
 
 from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
+from ansible_collections.flowops.ipaas.plugins.plugin_utils.action import FlowopsAction
 
 # The variable (play, inventory, task vars or -e) that sets the seconds between two lines; 0 turns the lines off.
 VARIABLE = "flowops_progress_interval"
@@ -138,8 +138,8 @@ def _display_line(stderr):
     return lambda line: display.display(line, stderr=stderr)
 
 
-class ProgressAction(NormalAction):
-    """Runs the module exactly as ansible.builtin.normal does; on the local connection, without async, become or check
+class ProgressAction(FlowopsAction):
+    """Runs the module as every flowops.ipaas module runs (plugin_utils/action.py); on the local connection, without async, become or check
     mode, it also prints the module's progress every ``flowops_progress_interval`` seconds (default 5), giving the
     module a temporary ``progress_file`` (removed afterwards) when the task sets none."""
 
