@@ -297,6 +297,23 @@ def _new_session(origin):
     keeps the auth header on that origin only, and never takes ~/.netrc."""
 
     class _Session(requests.Session):
+        def __init__(self):
+            super(_Session, self).__init__()
+            self._environment_settings = {}
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            # requests reads the proxy variables again for each request, walking all of os.environ twice: a third of
+            # a request's CPU. A module's environment does not change while it runs and every URL sent is on
+            # ``origin`` (url_for, get_redirect_target), so the first answer for these arguments holds for the run.
+            if proxies:
+                return super(_Session, self).merge_environment_settings(url, proxies, stream, verify, cert)
+            key = (stream, verify, cert)
+            settings = self._environment_settings.get(key)
+            if settings is None:
+                settings = super(_Session, self).merge_environment_settings(url, proxies, stream, verify, cert)
+                self._environment_settings[key] = settings
+            return dict(settings, proxies=dict(settings["proxies"]))
+
         def get_redirect_target(self, resp):
             target = super(_Session, self).get_redirect_target(resp)
             if target:

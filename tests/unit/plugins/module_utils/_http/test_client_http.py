@@ -204,6 +204,42 @@ def test_get_and_post_reach_a_real_server(servers, isolated_env):
     assert {k.lower(): v for k, v in server.seen[1][2].items()}["content-type"] == "application/json"
 
 
+def test_a_proxy_in_the_environment_carries_every_request(servers, isolated_env, monkeypatch):
+    """The environment's proxy is used for each request, though the client reads the environment only once."""
+    proxy = servers(lambda handler: (200, {}, {"via": "proxy"}))
+    target = "http://127.0.0.1:%d" % _closed_port()  # nothing listens there: only the proxy can answer
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy")
+    lookups = []
+    environ_proxies = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies",
+                        lambda *args, **kwargs: lookups.append(args) or environ_proxies(*args, **kwargs))
+    client = _client(target)
+    try:
+        assert [client.request("GET", "/v1/flows/f%d/errors" % n).body for n in range(3)] == [{"via": "proxy"}] * 3
+        client.request("POST", "/v1/flows/f1/retry", body={"retryDataKeys": ["k1"]})
+    finally:
+        client.close()
+    assert [(method, path) for method, path, dummy in proxy.seen] == [
+        ("GET", "%s/v1/flows/f%d/errors" % (target, n)) for n in range(3)] + [("POST", target + "/v1/flows/f1/retry")]
+    assert len(lookups) == 1
+
+
+def test_no_proxy_naming_the_host_bypasses_the_proxy_on_every_request(servers, isolated_env, monkeypatch):
+    proxy = servers(lambda handler: (200, {}, {"via": "proxy"}))
+    server = servers(lambda handler: (200, {}, {"via": "direct"}))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    client = _client(server.url)
+    try:
+        assert [client.request("GET", "/v1/flows").body for dummy in range(3)] == [{"via": "direct"}] * 3
+    finally:
+        client.close()
+    assert proxy.seen == [] and len(server.seen) == 3
+
+
 def _closed_port():
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     probe.bind(("127.0.0.1", 0))
