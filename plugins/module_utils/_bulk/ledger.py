@@ -224,9 +224,6 @@ class Ledger:
         """The given keys that are not in the ledger, sorted."""
         return sorted(key for key in set(keys) if self._one("SELECT 1 FROM entries WHERE key = ?", (key,)) is None)
 
-    def error_id(self, key):
-        return self._one("SELECT error_id FROM entries WHERE key = ?", (key,))[0]
-
     def error_ids(self, key):
         """Every error id the key was listed with, oldest first."""
         return self._one("SELECT error_ids FROM entries WHERE key = ?", (key,))[0].split(" ")
@@ -245,8 +242,8 @@ class Ledger:
         return dict((key, frozenset(ids.split(" "))) for key, ids in self._column_of("error_ids", keys))
 
     def error_id_of(self, keys):
-        """``{key: error_id}`` (the error id seen last) for ``keys``, in their order: ``error_id`` for a whole batch in a few
-        queries."""
+        """``{key: error id}`` (the error id seen last) for those of ``keys`` in the ledger, in their order: a few queries
+        for a whole batch."""
         found = dict(self._column_of("error_id", keys))
         return dict((key, found[key]) for key in keys if key in found)
 

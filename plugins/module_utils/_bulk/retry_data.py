@@ -133,14 +133,14 @@ def _targets(ctx):
     return [(flow_id, step_id, key) for (flow_id, step_id), keys in ctx.ledger.groups(TO_RETRY) for key in keys]
 
 
-def _error_records(ctx, targets):
-    """``{key: error record}`` from a fresh listing of each step (the template's ``error``)."""
-    ledger, steps = ctx.ledger, sorted(set((flow_id, step_id) for flow_id, step_id, dummy in targets))
-    wanted = set(key for dummy, dummy2, key in targets)
+def _error_records(ctx, targets, error_ids):
+    """``{key: error record}`` from a fresh listing of each step (the template's ``error``): the error each key was
+    selected with (``error_ids``: ``{key: error id}``), if it is still listed."""
+    steps = sorted(set((flow_id, step_id) for flow_id, step_id, dummy in targets))
 
     def listing(step):
         return [error for error in ctx.adapter.iter_errors(*step)
-                if error.get("retryDataKey") in wanted and error["errorId"] == ledger.error_id(error["retryDataKey"])]
+                if error.get("errorId") is not None and error["errorId"] == error_ids.get(error.get("retryDataKey"))]
 
     found = {}
     for dummy, errors in ctx.fan_out_all(listing, steps):
@@ -163,11 +163,10 @@ def _fetch(ctx, targets):
         raise FlowOpsError("retry data could not be read (%s); nothing was patched or retried" % exc)
 
 
-def _write_backup(ctx, path, fetched):
+def _write_backup(ctx, path, fetched, error_ids):
     """Every original envelope to ``path`` (``backup_file``; resolve's JSON-lines records, with ``retryData``); returns
     the path written."""
     path = path or default_backup_file("retry-data", ctx.run_id)
-    ledger = ctx.ledger
     try:
         backup = JsonLinesWriter(path)
     except (OSError, FlowOpsError) as exc:
@@ -175,7 +174,7 @@ def _write_backup(ctx, path, fetched):
     try:
         for (flow_id, step_id, key), envelope in fetched:
             if envelope is not None:
-                backup.write({"retryDataKey": key, "errorId": ledger.error_id(key), "_flowId": flow_id, "_stepId": step_id,
+                backup.write({"retryDataKey": key, "errorId": error_ids[key], "_flowId": flow_id, "_stepId": step_id,
                               "retryData": envelope})
         return backup.commit()
     except (OSError, FlowOpsError) as exc:
@@ -232,9 +231,10 @@ def patch_retry_data(ctx, options, result, header):
         return
     new_data = _NewData(options)
     targets = _targets(ctx)
-    errors = _error_records(ctx, targets) if new_data.template is not None else {}
+    error_ids = ctx.ledger.error_id_of([key for dummy, dummy2, key in targets])
+    errors = _error_records(ctx, targets, error_ids) if new_data.template is not None else {}
     fetched = _fetch(ctx, targets)
-    changes, missing = _changes(ctx.ledger, new_data, fetched, errors)
+    changes, missing = _changes(error_ids, new_data, fetched, errors)
     for key in missing:
         ctx.ledger.set_action(key, FAILED, reason="no retry data for this key (HTTP 404): not patched, not retried")
     summary = {"selected": len(targets), "patched": 0, "unchanged": len(targets) - len(changes) - len(missing),
@@ -244,14 +244,14 @@ def patch_retry_data(ctx, options, result, header):
     if ctx.check_mode:
         summary["patched"] = len(changes)  # would be
     elif len(missing) < len(targets):  # some retry data to back up (no empty backup file)
-        summary["backup_file"] = result["backup_file"] = header["backup_file"] = _write_backup(ctx, options.backup_file, fetched)
+        summary["backup_file"] = result["backup_file"] = header["backup_file"] = _write_backup(ctx, options.backup_file, fetched, error_ids)
         summary["patched"] = _put_all(ctx, changes)
         summary["failed"] = len(changes) - summary["patched"]
     result["retry_data"] = summary
     header["retry_data"] = summary
 
 
-def _changes(ledger, new_data, fetched, errors):
+def _changes(error_ids, new_data, fetched, errors):
     """``([(target, data before, new envelope)] for the keys whose data changes, [keys without retry data])``."""
     changes, missing = [], []
     for target, envelope in fetched:
@@ -260,13 +260,13 @@ def _changes(ledger, new_data, fetched, errors):
             missing.append(key)
             continue
         data = envelope.get("data")
-        after = new_data(key, data, errors.get(key) or _bare_error(ledger, target))
+        after = new_data(key, data, errors.get(key) or _bare_error(error_ids, target))
         if after != data:
             changes.append((target, data, dict(envelope, data=after)))
     return changes, missing
 
 
-def _bare_error(ledger, target):
+def _bare_error(error_ids, target):
     """The error fields the ledger knows, when the fresh listing no longer shows the key's error."""
     flow_id, step_id, key = target
-    return {"errorId": ledger.error_id(key), "retryDataKey": key, "_flowId": flow_id, "_stepId": step_id}
+    return {"errorId": error_ids[key], "retryDataKey": key, "_flowId": flow_id, "_stepId": step_id}

@@ -26,9 +26,9 @@ def ledger(tmp_path):
 def test_add_counts_each_key_once_and_keeps_the_latest_error_id(ledger):
     assert ledger.add("f1", "s1", "k1", "e1", "to_retry") is True
     assert ledger.add("f1", "s1", "k1", "e9", "to_retry") is False
-    assert ledger.error_id("k1") == "e9"
+    assert ledger.error_id_of(["k1"]) == {"k1": "e9"}
     assert ledger.add("f1", "s1", "k1", "e10", "not_retryable") is False
-    assert ledger.error_id("k1") == "e9"
+    assert ledger.error_id_of(["k1"]) == {"k1": "e9"}
     assert len(ledger) == 1
 
 
@@ -173,7 +173,7 @@ def test_a_key_listed_with_two_open_errors_is_counted_once_and_keeps_both_ids(tm
     assert ledger.add("f", "s", "k1", "e2", "to_retry") is False
     assert ledger.add("f", "s", "k1", "e2", "to_retry") is False
     assert len(ledger) == 1 and ledger.counts()["to_retry"] == 1
-    assert ledger.error_ids("k1") == ["e1", "e2"] and ledger.error_id("k1") == "e2"
+    assert ledger.error_ids("k1") == ["e1", "e2"] and ledger.error_id_of(["k1"]) == {"k1": "e2"}
     assert ledger.error_ids_of(["k1"]) == {"k1": frozenset({"e1", "e2"})}
     assert next(ledger.key_records("retryDataKey"))["errorIds"] == ["e1", "e2"]
 
@@ -231,7 +231,7 @@ def test_add_many_accounts_a_page_as_add_does_key_by_key(tmp_path):
         many.add_many(rows[2:])
         many.add_many([])
         assert _records(many) == _records(one)
-        assert many.error_ids("k1") == ["e1", "e3"] and many.error_id("k1") == "e3" and len(many) == 3
+        assert many.error_ids("k1") == ["e1", "e3"] and many.error_id_of(["k1"]) == {"k1": "e3"} and len(many) == 3
         assert many.error_id_of(["k3", "k1", "zz"]) == {"k3": "e5", "k1": "e3"}
         assert list(many.error_id_of(["k3", "k1"])) == ["k3", "k1"]  # in the order asked
     finally:
