@@ -137,8 +137,9 @@ class Playbook:
         inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
         return [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
 
-    def _write(self, tasks, name):
-        """(command, results path, register names) for a playbook running ``tasks``."""
+    def _write(self, tasks, name, module_defaults=None):
+        """(command, results path, register names) for a playbook running ``tasks`` (with the play's
+        ``module_defaults``, if given)."""
         results = self._next()
         block, names = [], []
         for index, item in enumerate(tasks):
@@ -147,8 +148,10 @@ class Playbook:
             names.append(item["register"])
             block.append(item)
         playbook = self.workdir / ("play-%d.yml" % self.runs)
-        playbook.write_text(yaml.safe_dump([{"name": name, "hosts": "localhost", "gather_facts": False, "tasks": block}],
-                                           sort_keys=False))
+        play = {"name": name, "hosts": "localhost", "gather_facts": False, "tasks": block}
+        if module_defaults:
+            play["module_defaults"] = module_defaults
+        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
         return self._command(playbook), results, names
 
     @staticmethod
@@ -164,9 +167,10 @@ class Playbook:
         loaded = json.loads(results.read_text()) if results.exists() else {}
         return Outcome(proc.returncode, proc.stdout, proc.stderr, dict((name, loaded.get(name)) for name in names))
 
-    def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300, name="test play"):
+    def run(self, tasks, check=False, diff=False, token=None, env=None, verbosity=0, timeout=300, name="test play",
+            module_defaults=None):
         """Run ``tasks``; returns an ``Outcome``."""
-        cmd, results, names = self._write(tasks, name)
+        cmd, results, names = self._write(tasks, name, module_defaults)
         extra = dict(env or {}, FLOWOPS_TEST_RESULTS=str(results))
         proc = subprocess.run(cmd + self._flags(check, diff, verbosity), env=self.env(token, extra), capture_output=True,
                               text=True, timeout=timeout, cwd=str(self.workdir), check=False, start_new_session=True)

@@ -55,6 +55,21 @@ def test_recovery_leaves_no_retryable_error_open_reports_and_reruns_unchanged(em
     assert emulator.non_get_requests() == []
 
 
+def test_the_play_s_module_defaults_reach_the_role_s_modules(emulator, playbook_for, tmp_path):
+    """The connection only in the play's module_defaults for the action group, none in the environment: the role's
+    own module defaults (allow_empty) are added to the play's, not put in their place."""
+    runner = playbook_for(emulator)
+    outcome = runner.run(
+        [{"name": "Recover", "ansible.builtin.include_role": {"name": "flowops.ipaas.incident_recovery"},
+          "vars": variables(emulator, tmp_path / "reports", "defaults")}],
+        module_defaults={"group/flowops.ipaas.ipaas": {"api_url": emulator.url, "api_token": emulator.token}},
+        env={"FLOWOPS_API_URL": None, "FLOWOPS_API_TOKEN": None})
+    assert outcome.rc == 0, outcome.output
+    report = json.loads((tmp_path / "reports" / "incident-recovery-defaults.json").read_text())
+    assert report["left_open"]["retryable_on_enabled_flows"] == 0
+    assert emulator.retry_counts
+
+
 def test_role_argument_spec_rejects_unknown_classification(emulator, playbook_for, tmp_path):
     bad = dict(variables(emulator, tmp_path, "bad"), incident_recovery_retry_classifications=["flaky"])
     result = playbook_for(emulator).run_playbook("incident_recovery.yml", bad)
