@@ -58,10 +58,10 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.arguments import (
-    CONNECTION_SPEC, check_api_url, platform_class, region_of,
+    check_api_url, not_connection_options, platform_class, region_of,
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils._select.selection import choice_problem, parse_time
-from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, check_range, suggestion, without_option
+from ansible_collections.flowops.ipaas.plugins.module_utils.errors import FlowOpsError, check_range, without_option
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms.classification import CLASSIFICATIONS
 
 try:
@@ -137,10 +137,9 @@ def _connection(check):
         return []
     if not isinstance(value, dict):
         return ["%s: must be a mapping of connection options (platform, api_url, region, api_token, ...)" % name]
-    unknown = sorted(key for key in value if key not in CONNECTION_SPEC)
+    unknown = not_connection_options(value, prefix=name + ".")
     if unknown:
-        return ["%s.%s: not a connection option%s; use %s" % (name, key, suggestion(key, CONNECTION_SPEC),
-                                                              ", ".join(sorted(CONNECTION_SPEC))) for key in unknown]
+        return unknown
     params = dict(value)
     try:
         adapter_class = platform_class(params)

@@ -254,12 +254,19 @@ def connection_params(given):
         if spec.get("choices") and params[name] is not None and params[name] not in spec["choices"]:
             raise ValidationError("%s: '%s' is not one of %s%s" % (
                 labelled(params, name), params[name], ", ".join(spec["choices"]), suggestion(params[name], spec["choices"])))
-    unknown = sorted(set(name for name, value in given.items() if value is not None) - set(CONNECTION_SPEC))
+    unknown = not_connection_options(name for name, value in given.items() if value is not None)
     if unknown:
-        raise ValidationError("%s: not a connection option%s; use %s" % (
-            unknown[0], suggestion(unknown[0], CONNECTION_SPEC), ", ".join(sorted(CONNECTION_SPEC))))
+        raise ValidationError(unknown[0])
     params["platform"] = platform_class(params).name
     return params
+
+
+def not_connection_options(names, prefix=""):
+    """One message for each of ``names`` that is not a connection option, sorted: ``<prefix><name>: not a connection
+    option (did you mean ...?); use ...``."""
+    return ["%s%s: not a connection option%s; use %s" % (prefix, name, suggestion(name, CONNECTION_SPEC),
+                                                         ", ".join(sorted(CONNECTION_SPEC)))
+            for name in sorted(set(names)) if name not in CONNECTION_SPEC]
 
 
 def _converted(name, spec, value):

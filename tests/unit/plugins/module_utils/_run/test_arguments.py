@@ -13,7 +13,7 @@ import requests
 from ansible.module_utils.basic import AnsibleFallbackNotFound
 
 from ansible_collections.flowops.ipaas.plugins.module_utils._run.arguments import (
-    CONNECTION_SPEC, adapter_from_params, connection_params, env_fallback, validate_connection,
+    CONNECTION_SPEC, adapter_from_params, connection_params, env_fallback, not_connection_options, validate_connection,
 )
 from ansible_collections.flowops.ipaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.flowops.ipaas.plugins.module_utils.platforms import ADAPTERS
@@ -341,6 +341,14 @@ def test_connection_params_take_the_environment_then_the_defaults(monkeypatch):
     assert (params["timeout"], params["validate_certs"], params["max_pages"], params["account_id"]) == (12.5, False, 7, "a1")
     assert params["max_retries"] == CONNECTION_SPEC["max_retries"]["default"]
     assert set(params) == set(CONNECTION_SPEC)
+
+
+def test_not_connection_options_names_each_unknown_once_sorted_with_its_prefix():
+    use = ", ".join(sorted(CONNECTION_SPEC))
+    assert not_connection_options(["region", "regoin", "zz", "regoin", "api_url"], prefix="conn.") == [
+        "conn.regoin: not a connection option (did you mean 'region'?); use " + use,
+        "conn.zz: not a connection option; use " + use]
+    assert not_connection_options(iter(CONNECTION_SPEC)) == []
 
 
 @pytest.mark.parametrize("given, message", [
