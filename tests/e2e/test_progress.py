@@ -142,8 +142,9 @@ def _start_retry(play, flow_id, report, interval):
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_cancelled_run_with_progress_lines_stops_within_one_batch(celigo_emulator_factory, playbook_for, tmp_path, signum):
-    # 12 keys, one a request, each request 0.5 s: about 4 s of requests left when ansible-playbook is told to stop.
-    scenario_ = small_scenario(instances=1, steps=2, errors=6, fail_again_share=0.0)
+    # 24 keys, one a request, each request 0.5 s: about 10 s of requests left when ansible-playbook is told to stop
+    # (on a loaded machine ansible-playbook itself may take seconds to end; the module goes on until it has).
+    scenario_ = small_scenario(instances=1, steps=2, errors=12, fail_again_share=0.0)
     flow_id = scenarios.instance_ids(scenario_)[0]
     emulator = celigo_emulator_factory(scenario_, job_seconds=0.1)
     emulator.configure(faults=[dict(SLOW, seconds=0.5)])
@@ -163,7 +164,7 @@ def test_a_cancelled_run_with_progress_lines_stops_within_one_batch(celigo_emula
     time.sleep(2.5)  # about 5 more requests would go out if the module went on
     after = len(logged(emulator, "POST", "/retry$"))
     assert after - at_stop <= 1, "the module sent %d retry POSTs after ansible-playbook was stopped" % (after - at_stop)
-    assert after < 12
+    assert after < 24  # stopped, not finished
     output = Path(log.name).read_text()
     assert ANY_LINE.search(output), output  # the lines were on while it ran
 
