@@ -139,9 +139,9 @@ def _display_line(stderr):
 
 
 class ProgressAction(FlowopsAction):
-    """Runs the module as every flowops.ipaas module runs (plugin_utils/action.py); on the local connection, without async, become or check
-    mode, it also prints the module's progress every ``flowops_progress_interval`` seconds (default 5), giving the
-    module a temporary ``progress_file`` (removed afterwards) when the task sets none."""
+    """Runs the module as every flowops.ipaas module runs (plugin_utils/action.py); on the local connection, without
+    async, become or check mode, it also prints the module's progress every ``flowops_progress_interval`` seconds
+    (default 5), giving the module a temporary ``progress_file`` (removed afterwards) when the task sets none."""
 
     PURPOSE = "act on"  # "selecting the errors to <PURPOSE>" before the module's first progress write
 

@@ -140,7 +140,7 @@ def _error_records(ctx, targets, error_ids):
 
     def listing(step):
         return [error for error in ctx.adapter.iter_errors(*step)
-                if error.get("errorId") is not None and error["errorId"] == error_ids.get(error.get("retryDataKey"))]
+                if error.get("retryDataKey") in error_ids and error.get("errorId") == error_ids[error["retryDataKey"]]]
 
     found = {}
     for dummy, errors in ctx.fan_out_all(listing, steps):
